@@ -1,0 +1,196 @@
+"""What both implementations share: the ``Decoder`` protocol, configuration checks, messages.
+
+Configuration is validated here once, in Python, so the Cython core and the pure twin accept and
+refuse exactly the same arguments with the same messages.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Optional, Protocol, TypeVar, Union
+
+if sys.version_info >= (3, 12):  # pragma: no cover - depends on the interpreter
+    from collections.abc import Buffer as BytesLike
+else:  # pragma: no cover
+    BytesLike = Union[bytes, bytearray, memoryview]
+
+__all__ = ["BytesLike", "Decoder", "Frame"]
+
+#: A frame: a read-only ``memoryview`` into decoder storage, or ``bytes`` with ``copy=True``.
+Frame = Union[memoryview, bytes]
+F_co = TypeVar("F_co", covariant=True)
+
+KiB = 1024
+MiB = 1024 * KiB
+DEFAULT_MAX_FRAME_LENGTH = 8 * MiB
+#: Size of a receive region when ``get_buffer()`` is given no size hint, and the smallest block
+#: of storage a decoder allocates.
+DEFAULT_READ_SIZE = 64 * KiB
+#: ``get_buffer(sizehint)`` never reserves more than this for a read, whatever the hint says.
+MAX_READ_SIZE = 4 * MiB
+#: Bounds that keep every length computation exact in 64-bit arithmetic in the Cython core.
+MAX_FRAME_LENGTH_LIMIT = 1 << 61
+MAX_OFFSET = (1 << 31) - 1
+MAX_ADJUSTMENT = 1 << 31
+
+
+class Decoder(Protocol[F_co]):
+    """The interface every framekit decoder implements (sans-IO)."""
+
+    def feed(self, data: BytesLike) -> None: ...
+    def next_frame(self) -> Optional[F_co]: ...
+    def __iter__(self) -> Iterator[F_co]: ...
+    def decode(self, data: BytesLike) -> list[F_co]: ...
+    def get_buffer(self, sizehint: int = -1) -> memoryview: ...
+    def buffer_updated(self, nbytes: int) -> None: ...
+    def feed_eof(self) -> None: ...
+    def reset(self) -> None: ...
+    @property
+    def buffered(self) -> int: ...
+
+
+def _int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    return value
+
+
+def check_max_frame_length(max_frame_length: object, at_least: int) -> int:
+    value = _int("max_frame_length", max_frame_length)
+    if not at_least <= value <= MAX_FRAME_LENGTH_LIMIT:
+        raise ValueError(
+            f"max_frame_length must be in {at_least}..{MAX_FRAME_LENGTH_LIMIT}, got {value}"
+        )
+    return value
+
+
+def check_byteorder(byteorder: object) -> bool:
+    """True for big-endian."""
+    if byteorder not in ("big", "little"):
+        raise ValueError(f"byteorder must be 'big' or 'little', got {byteorder!r}")
+    return byteorder == "big"
+
+
+def check_common(
+    length_field_offset: object, length_adjustment: object, initial_bytes_to_strip: object
+) -> tuple[int, int, Optional[int]]:
+    offset = _int("length_field_offset", length_field_offset)
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValueError(f"length_field_offset must be in 0..{MAX_OFFSET}, got {offset}")
+    adjustment = _int("length_adjustment", length_adjustment)
+    if not -MAX_ADJUSTMENT <= adjustment <= MAX_ADJUSTMENT:
+        raise ValueError(
+            f"length_adjustment must be in -{MAX_ADJUSTMENT}..{MAX_ADJUSTMENT}, got {adjustment}"
+        )
+    strip: Optional[int] = None
+    if initial_bytes_to_strip is not None:
+        strip = _int("initial_bytes_to_strip", initial_bytes_to_strip)
+        if not 0 <= strip <= MAX_FRAME_LENGTH_LIMIT:
+            raise ValueError(f"initial_bytes_to_strip must be >= 0, got {strip}")
+    return offset, adjustment, strip
+
+
+def check_length_field(
+    length_field_length: object,
+    length_field_offset: object,
+    length_adjustment: object,
+    initial_bytes_to_strip: object,
+    byteorder: object,
+    max_frame_length: object,
+) -> tuple[int, int, int, int, bool, int]:
+    """Validated ``(width, offset, adjustment, strip, big_endian, max_frame_length)``."""
+    width = _int("length_field_length", length_field_length)
+    if not 1 <= width <= 8:
+        raise ValueError(f"length_field_length must be in 1..8, got {width}")
+    offset, adjustment, strip = check_common(
+        length_field_offset, length_adjustment, initial_bytes_to_strip
+    )
+    header_end = offset + width
+    big = check_byteorder(byteorder)
+    max_len = check_max_frame_length(max_frame_length, header_end)
+    return width, offset, adjustment, header_end if strip is None else strip, big, max_len
+
+
+def check_varint(
+    length_field_offset: object,
+    length_adjustment: object,
+    initial_bytes_to_strip: object,
+    max_length_bytes: object,
+    max_frame_length: object,
+) -> tuple[int, int, int, int, int]:
+    """Validated ``(offset, adjustment, strip, max_length_bytes, max_frame_length)``.
+
+    ``strip`` is -1 when the payload alone is delivered (it then depends on each varint's size).
+    """
+    offset, adjustment, strip = check_common(
+        length_field_offset, length_adjustment, initial_bytes_to_strip
+    )
+    nbytes = _int("max_length_bytes", max_length_bytes)
+    if not 1 <= nbytes <= 10:
+        raise ValueError(f"max_length_bytes must be in 1..10, got {nbytes}")
+    max_len = check_max_frame_length(max_frame_length, offset + 1)
+    return offset, adjustment, -1 if strip is None else strip, nbytes, max_len
+
+
+def check_fixed(frame_length: object) -> int:
+    value = _int("frame_length", frame_length)
+    if not 1 <= value <= MAX_FRAME_LENGTH_LIMIT:
+        raise ValueError(f"frame_length must be in 1..{MAX_FRAME_LENGTH_LIMIT}, got {value}")
+    return value
+
+
+def check_length_encoder(
+    length_field_length: object,
+    byteorder: object,
+    length_adjustment: object,
+    length_includes_header: object,
+    max_frame_length: object,
+) -> tuple[int, bool, int, bool, int]:
+    width = _int("length_field_length", length_field_length)
+    if not 1 <= width <= 8:
+        raise ValueError(f"length_field_length must be in 1..8, got {width}")
+    big = check_byteorder(byteorder)
+    adjustment = _int("length_adjustment", length_adjustment)
+    if not -MAX_ADJUSTMENT <= adjustment <= MAX_ADJUSTMENT:
+        raise ValueError(
+            f"length_adjustment must be in -{MAX_ADJUSTMENT}..{MAX_ADJUSTMENT}, got {adjustment}"
+        )
+    max_len = check_max_frame_length(max_frame_length, width)
+    return width, big, adjustment, bool(length_includes_header), max_len
+
+
+def check_sizehint(sizehint: object) -> int:
+    """The size of the receive region ``get_buffer(sizehint)`` reserves at least."""
+    hint = _int("sizehint", sizehint)
+    if hint <= 0:
+        return DEFAULT_READ_SIZE
+    return min(hint, MAX_READ_SIZE)
+
+
+# --- messages, so both implementations say the same thing ---------------------------------------
+
+
+def msg_short_frame(total: int, header_end: int) -> str:
+    return f"frame length {total} is less than the end of its length field ({header_end})"
+
+
+def msg_strip(strip: int, total: int) -> str:
+    return f"initial_bytes_to_strip={strip} exceeds the frame length {total}"
+
+
+def msg_varint_long(max_length_bytes: int) -> str:
+    return f"varint length field longer than max_length_bytes={max_length_bytes}"
+
+
+MSG_VARINT_64 = "varint length field exceeds 64 bits"
+MSG_AFTER_EOF = "feed() after feed_eof(); call reset() to decode a new stream"
+MSG_NO_BUFFER = "buffer_updated() without a preceding get_buffer()"
+
+
+def msg_bad_nbytes(nbytes: int, size: int) -> str:
+    return f"buffer_updated({nbytes}): nbytes must be in 0..{size}, the size of the buffer"
+
+
+def msg_not_buffer(data: object) -> str:
+    return f"a C-contiguous bytes-like object is required, not {type(data).__name__!r}"

@@ -1,0 +1,686 @@
+"""The pure-Python twin of ``framekit._core``: the same public API, the same frames and errors.
+
+It is the reference the Cython core is tested against, and what runs where no compiler exists.
+
+How bytes are held. A decoder has two places for bytes that are not yet part of a frame, in stream
+order: its own *store* (a ``bytearray``, bytes ``[rpos, wpos)``) and one *chunk*, an immutable
+``bytes`` object that was fed and is framed in place (bytes ``[cpos, len)``). Frames are read-only
+memoryview slices of one or the other. The store is never written where a live frame views it:
+before the store is compacted or grown, its read-only view is released and the ``bytearray`` is
+resized, which CPython refuses (``BufferError``) while any frame still views it; the decoder then
+moves on to a fresh ``bytearray`` and leaves the old one to the frames that hold it.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from typing import Callable, Optional, Union
+
+from . import _common as C
+from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
+
+__all__ = [
+    "FixedLengthDecoder",
+    "LengthFieldDecoder",
+    "LengthFieldEncoder",
+    "VarintLengthDecoder",
+    "VarintLengthEncoder",
+]
+
+_Buf = Union[bytes, bytearray]
+
+
+def _as_bytes(data: object) -> bytes:
+    """Bytes of any C-contiguous buffer (a copy, unless ``data`` already is ``bytes``)."""
+    if type(data) is bytes:
+        return data
+    try:
+        view = memoryview(data)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(C.msg_not_buffer(data)) from None
+    if not view.c_contiguous:
+        raise TypeError(C.msg_not_buffer(data))
+    return view.tobytes()
+
+
+class _FrameDecoder:
+    """Storage, feeding, errors and end of stream; subclasses give the framing rule (``_parse``)."""
+
+    __slots__ = (
+        "_chunk",
+        "_chunk_view",
+        "_copy",
+        "_corrupt",
+        "_cpos",
+        "_discard",
+        "_discard_error",
+        "_eof",
+        "_fail_fast",
+        "_max_frame_length",
+        "_pending",
+        "_rpos",
+        "_start",
+        "_starved",
+        "_store",
+        "_store_view",
+        "_window",
+        "_wpos",
+    )
+
+    def __init__(self, max_frame_length: int, fail_fast: bool, copy: bool) -> None:
+        self._max_frame_length = max_frame_length
+        self._fail_fast = bool(fail_fast)
+        self._copy = bool(copy)
+        self._store = bytearray()
+        self._store_view: Optional[memoryview] = None
+        self._rpos = 0
+        self._wpos = 0
+        self._chunk: Optional[bytes] = None
+        self._chunk_view: Optional[memoryview] = None
+        self._cpos = 0
+        self._window: Optional[memoryview] = None
+        self._start = 0  # where the delivered part of the frame just parsed begins
+        self._clear()
+
+    def _clear(self) -> None:
+        self._drop_buffered()
+        self._release_window()
+        self._starved = True  # the store holds at most one incomplete frame, and no chunk
+        self._discard = 0  # bytes of an oversized frame still to be discarded
+        self._discard_error: Optional[FrameTooLongError] = None  # raised once discarding ends
+        self._pending: Optional[FrameError] = None  # raised before anything else is returned
+        self._corrupt: Optional[CorruptFrameError] = None
+        self._eof = False
+
+    # --- the framing rule ----------------------------------------------------------------------
+
+    def _parse(self, buf: _Buf, pos: int, end: int) -> int:
+        """The wire length of the frame starting at ``pos``, or ``-n`` if its header needs ``n``
+        more bytes. Sets ``self._start``. Raises ``CorruptFrameError``."""
+        raise NotImplementedError
+
+    # --- public interface ----------------------------------------------------------------------
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held that are not yet part of a returned frame."""
+        n = self._wpos - self._rpos
+        if self._chunk is not None:
+            n += len(self._chunk) - self._cpos
+        return n
+
+    def feed(self, data: C.BytesLike) -> None:
+        """Take the next bytes of the stream. ``bytes`` are framed in place; others are copied."""
+        self._check_usable()
+        if self._eof:
+            raise ValueError(C.MSG_AFTER_EOF)
+        self._release_window()
+        data = _as_bytes(data)
+        pos = 0
+        if self._discard:
+            pos = self._discard_bytes(len(data))
+        if pos == len(data):
+            return
+        if self._chunk is None and self._rpos == self._wpos:
+            self._adopt(data, pos)
+        elif self._starved:
+            pos = self._complete(data, pos)
+            if pos < len(data):
+                self._adopt(data, pos)
+        else:
+            self._absorb_chunk()
+            self._append(memoryview(data)[pos:])
+        self._starved = False
+
+    def next_frame(self) -> Optional[C.Frame]:
+        """The next complete frame, or ``None`` when more data is needed."""
+        if self._pending is not None:
+            err, self._pending = self._pending, None
+            raise err
+        self._check_usable()
+        while True:
+            if self._rpos < self._wpos:
+                in_store = True
+                buf: _Buf = self._store
+                pos, end = self._rpos, self._wpos
+            elif self._chunk is not None:
+                in_store = False
+                buf = self._chunk
+                pos, end = self._cpos, len(buf)
+            else:
+                return self._starve()
+            try:
+                total = self._parse(buf, pos, end)
+            except CorruptFrameError as err:
+                self._corrupt = err
+                self._drop_buffered()
+                raise
+            if total > self._max_frame_length:
+                self._too_long(total)
+                continue
+            if 0 <= total <= end - pos:
+                if in_store:
+                    self._rpos = pos + total
+                    return self._store_frame(pos + self._start, pos + total)
+                self._cpos = pos + total
+                if self._copy:
+                    return buf[pos + self._start : pos + total]
+                assert self._chunk_view is not None
+                return self._chunk_view[pos + self._start : pos + total]
+            if in_store and self._chunk is not None:
+                self._absorb_chunk()
+                continue
+            return self._starve()
+
+    def __iter__(self) -> Iterator[C.Frame]:
+        """Yield complete frames until more data is needed."""
+        next_frame = self.next_frame
+        frame = next_frame()
+        while frame is not None:
+            yield frame
+            frame = next_frame()
+
+    def decode(self, data: C.BytesLike) -> list[C.Frame]:
+        """``feed(data)``, then all complete frames. An error met after k >= 1 frames is raised by
+        the next call instead, after those frames are returned."""
+        self.feed(data)
+        frames: list[C.Frame] = []
+        try:
+            frame = self.next_frame()
+            while frame is not None:
+                frames.append(frame)
+                frame = self.next_frame()
+        except FrameError as err:
+            if not frames:
+                raise
+            self._pending = err
+        return frames
+
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """A writable region of the decoder's storage for ``recv_into``; see ``buffer_updated``.
+
+        When a frame's length is known and its bytes have not all arrived, the region is where the
+        rest of that frame will live, large enough to hold all of it."""
+        want = C.check_sizehint(sizehint)
+        self._check_usable()
+        if self._eof:
+            raise ValueError(C.MSG_AFTER_EOF)
+        self._release_window()
+        self._absorb_chunk()
+        want = max(want, self._rest_of_frame())
+        self._reserve(want)
+        self._window = memoryview(self._store)[self._wpos : self._wpos + want]
+        return self._window
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` bytes were written at the start of the region ``get_buffer()`` returned."""
+        window = self._window
+        if window is None:
+            raise ValueError(C.MSG_NO_BUFFER)
+        if isinstance(nbytes, bool) or not isinstance(nbytes, int):
+            raise TypeError(f"nbytes must be an int, not {type(nbytes).__name__}")
+        if not 0 <= nbytes <= len(window):
+            raise ValueError(C.msg_bad_nbytes(nbytes, len(window)))
+        self._release_window()
+        if self._discard:
+            skipped = self._discard_bytes(nbytes)
+            self._rpos = self._wpos = self._wpos + skipped
+            nbytes -= skipped
+        if nbytes:
+            self._wpos += nbytes
+            self._starved = False
+
+    def feed_eof(self) -> None:
+        """End of stream. Raises the error it causes at once when nothing complete comes before
+        it; otherwise ``next_frame()`` returns what comes first and then raises it."""
+        self._check_usable()
+        self._release_window()
+        if self._eof:
+            return
+        self._eof = True
+        if self._pending is not None:
+            return
+        if self._discard:
+            self._discard = 0
+            err, self._discard_error = self._discard_error, None
+            if err is not None:
+                raise err
+            return
+        self._absorb_chunk()
+        if self._rpos == self._wpos:
+            return
+        try:
+            total = self._parse(self._store, self._rpos, self._wpos)
+        except CorruptFrameError:
+            return  # next_frame() raises it in its place
+        if total < 0 or self._wpos - self._rpos < total <= self._max_frame_length:
+            raise self._incomplete()
+
+    def reset(self) -> None:
+        """Drop all buffered data and any error state; the decoder is as new."""
+        self._clear()
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._corrupt is not None:
+            raise self._corrupt
+
+    def _starve(self) -> None:
+        if self._chunk is not None:
+            self._absorb_chunk()
+        if self._eof and self._rpos < self._wpos:
+            raise self._incomplete()
+        self._starved = True
+        return None
+
+    def _incomplete(self) -> IncompleteFrameError:
+        err = IncompleteFrameError(bytes(self._store[self._rpos : self._wpos]))
+        self._drop_buffered()
+        return err
+
+    def _too_long(self, total: int) -> None:
+        """Discard the oversized frame at the read position; raise its error in stream order."""
+        err = FrameTooLongError(total, self._max_frame_length)
+        remaining = total - self._skip(total)
+        if remaining and not self._eof:
+            self._discard = remaining
+            if not self._fail_fast:
+                self._discard_error = err
+                return
+        raise err
+
+    def _skip(self, n: int) -> int:
+        """Drop up to ``n`` buffered bytes; return how many were dropped."""
+        take = min(n, self._wpos - self._rpos)
+        self._rpos += take
+        if self._chunk is not None and take < n:
+            more = min(n - take, len(self._chunk) - self._cpos)
+            self._cpos += more
+            take += more
+            if self._cpos == len(self._chunk):
+                self._chunk = self._chunk_view = None
+        return take
+
+    def _discard_bytes(self, n: int) -> int:
+        """Discard the first of ``n`` arriving bytes that belong to an oversized frame."""
+        take = min(self._discard, n)
+        self._discard -= take
+        if not self._discard and self._discard_error is not None:
+            self._pending, self._discard_error = self._discard_error, None
+        return take
+
+    def _adopt(self, data: bytes, pos: int) -> None:
+        self._chunk = data
+        self._chunk_view = memoryview(data)
+        self._cpos = pos
+
+    def _absorb_chunk(self) -> None:
+        """Move the unread rest of the chunk into the store (it must precede what comes next)."""
+        if self._chunk is not None:
+            assert self._chunk_view is not None
+            rest = self._chunk_view[self._cpos :]
+            self._chunk = self._chunk_view = None
+            self._append(rest)
+
+    def _complete(self, data: bytes, pos: int) -> int:
+        """Copy from ``data`` into the store what the incomplete frame there still lacks (and no
+        more), so that the rest of ``data`` can be framed in place. Returns the new position."""
+        while pos < len(data):
+            try:
+                total = self._parse(self._store, self._rpos, self._wpos)
+            except CorruptFrameError:
+                break  # next_frame() raises it in its place
+            if total < 0:
+                need = -total
+            elif total > self._max_frame_length:
+                break
+            else:
+                need = total - (self._wpos - self._rpos)
+                if need <= 0:
+                    break
+            take = min(need, len(data) - pos)
+            self._append(memoryview(data)[pos : pos + take])
+            pos += take
+        return pos
+
+    def _rest_of_frame(self) -> int:
+        """Bytes still missing of the frame at the read position, when its length is known."""
+        if self._rpos == self._wpos:
+            return 0
+        try:
+            total = self._parse(self._store, self._rpos, self._wpos)
+        except CorruptFrameError:
+            return 0
+        if total > self._max_frame_length:
+            return 0
+        return max(0, total - (self._wpos - self._rpos))
+
+    def _append(self, data: memoryview) -> None:
+        n = len(data)
+        self._reserve(n)
+        self._store[self._wpos : self._wpos + n] = data
+        self._wpos += n
+
+    def _reserve(self, n: int) -> None:
+        """Make room for ``n`` bytes at ``wpos`` without touching memory a live frame views."""
+        store = self._store
+        if self._wpos + n <= len(store):
+            return
+        unread = self._wpos - self._rpos
+        size = max(C.DEFAULT_READ_SIZE, unread + n)
+        if self._store_view is not None:
+            self._store_view.release()
+            self._store_view = None
+        try:
+            # Resizing raises BufferError while any frame still views the store.
+            del store[: self._rpos]
+            if len(store) < size:
+                store.extend(bytes(size - len(store)))
+        except BufferError:
+            fresh = bytearray(size)
+            fresh[:unread] = store[self._rpos : self._wpos]
+            self._store = fresh
+        self._rpos, self._wpos = 0, unread
+
+    def _store_frame(self, start: int, end: int) -> C.Frame:
+        if self._copy:
+            return bytes(self._store[start:end])
+        view = self._store_view
+        if view is None:
+            view = self._store_view = memoryview(self._store).toreadonly()
+        return view[start:end]
+
+    def _drop_buffered(self) -> None:
+        self._rpos = self._wpos  # positions move back only through _reserve's check
+        self._chunk = self._chunk_view = None
+
+    def _release_window(self) -> None:
+        if self._window is not None:
+            self._window.release()
+            self._window = None
+
+
+class LengthFieldDecoder(_FrameDecoder):
+    """Frames carrying their own length in a fixed-width unsigned integer field (Netty's
+    ``LengthFieldBasedFrameDecoder``).
+
+    A frame on the wire is ``header_end + value + length_adjustment`` bytes from its first byte,
+    where ``header_end = length_field_offset + length_field_length``; the frame delivered is the
+    wire bytes ``[initial_bytes_to_strip, total)`` (``None``: from ``header_end``, the payload)::
+
+        length_field_length=2 (defaults otherwise)
+        BEFORE (14 bytes)               AFTER (12 bytes)
+        +--------+----------------+      +----------------+
+        | 0x000C | "HELLO, WORLD" | ---> | "HELLO, WORLD" |
+        +--------+----------------+      +----------------+
+    """
+
+    __slots__ = ("_adjustment", "_header_end", "_offset", "_read_length", "_strip")
+
+    def __init__(
+        self,
+        length_field_length: int = 4,
+        *,
+        length_field_offset: int = 0,
+        length_adjustment: int = 0,
+        initial_bytes_to_strip: Optional[int] = None,
+        byteorder: str = "big",
+        max_frame_length: int = C.DEFAULT_MAX_FRAME_LENGTH,
+        fail_fast: bool = True,
+        copy: bool = False,
+    ) -> None:
+        width, offset, adjustment, strip, big, max_len = C.check_length_field(
+            length_field_length,
+            length_field_offset,
+            length_adjustment,
+            initial_bytes_to_strip,
+            byteorder,
+            max_frame_length,
+        )
+        super().__init__(max_len, fail_fast, copy)
+        self._offset = offset
+        self._header_end = offset + width
+        self._adjustment = adjustment
+        self._strip = strip
+        self._start = strip
+        self._read_length = _field_reader(width, big)
+
+    def _parse(self, buf: _Buf, pos: int, end: int) -> int:
+        header_end = self._header_end
+        if end - pos < header_end:
+            return end - pos - header_end
+        total = header_end + self._read_length(buf, pos + self._offset) + self._adjustment
+        if total < header_end:
+            raise CorruptFrameError(C.msg_short_frame(total, header_end))
+        if self._strip > total:
+            raise CorruptFrameError(C.msg_strip(self._strip, total))
+        return total
+
+
+def _field_reader(width: int, big: bool) -> Callable[[_Buf, int], int]:
+    code = {1: "B", 2: "H", 4: "I", 8: "Q"}.get(width)
+    if code is not None:
+        unpack_from = struct.Struct((">" if big else "<") + code).unpack_from
+        return lambda buf, pos: unpack_from(buf, pos)[0]  # type: ignore[no-any-return]
+    order = "big" if big else "little"
+    return lambda buf, pos: int.from_bytes(buf[pos : pos + width], order)
+
+
+class VarintLengthDecoder(_FrameDecoder):
+    """Frames whose length is an unsigned base-128 varint (protobuf / LEB128: 7 bits a byte,
+    least significant group first, high bit set on every byte but the last)::
+
+        BEFORE (302 bytes)              AFTER (300 bytes)
+        +-----------+--------------+     +--------------+
+        | 0xAC 0x02 | 300 bytes    | --> | 300 bytes    |
+        +-----------+--------------+     +--------------+
+
+    Options as in :class:`LengthFieldDecoder`; ``header_end`` is where the varint ends.
+    """
+
+    __slots__ = ("_adjustment", "_max_length_bytes", "_offset", "_strip")
+
+    def __init__(
+        self,
+        *,
+        length_field_offset: int = 0,
+        length_adjustment: int = 0,
+        initial_bytes_to_strip: Optional[int] = None,
+        max_length_bytes: int = 10,
+        max_frame_length: int = C.DEFAULT_MAX_FRAME_LENGTH,
+        fail_fast: bool = True,
+        copy: bool = False,
+    ) -> None:
+        offset, adjustment, strip, nbytes, max_len = C.check_varint(
+            length_field_offset,
+            length_adjustment,
+            initial_bytes_to_strip,
+            max_length_bytes,
+            max_frame_length,
+        )
+        super().__init__(max_len, fail_fast, copy)
+        self._offset = offset
+        self._adjustment = adjustment
+        self._strip = strip
+        self._max_length_bytes = nbytes
+
+    def _parse(self, buf: _Buf, pos: int, end: int) -> int:
+        p = pos + self._offset
+        if p >= end:
+            return end - p - 1
+        value = 0
+        shift = 0
+        for i in range(self._max_length_bytes):
+            if p + i >= end:
+                return -1
+            byte = buf[p + i]
+            if shift == 63 and byte > 1:
+                raise CorruptFrameError(C.MSG_VARINT_64)
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                header_end = self._offset + i + 1
+                break
+            shift += 7
+        else:
+            raise CorruptFrameError(C.msg_varint_long(self._max_length_bytes))
+        total = header_end + value + self._adjustment
+        if total < header_end:
+            raise CorruptFrameError(C.msg_short_frame(total, header_end))
+        strip = header_end if self._strip < 0 else self._strip
+        if strip > total:
+            raise CorruptFrameError(C.msg_strip(strip, total))
+        self._start = strip
+        return total
+
+
+class FixedLengthDecoder(_FrameDecoder):
+    """Frames of exactly ``frame_length`` bytes (Netty's ``FixedLengthFrameDecoder``)::
+
+        frame_length=3
+        +---+----+------+----+      +-----+-----+-----+
+        | A | BC | DEFG | HI | ---> | ABC | DEF | GHI |
+        +---+----+------+----+      +-----+-----+-----+
+    """
+
+    __slots__ = ("_frame_length",)
+
+    def __init__(self, frame_length: int, *, copy: bool = False) -> None:
+        length = C.check_fixed(frame_length)
+        super().__init__(length, True, copy)
+        self._frame_length = length
+
+    def _parse(self, buf: _Buf, pos: int, end: int) -> int:
+        return self._frame_length
+
+
+# --- encoders -----------------------------------------------------------------------------------
+
+
+class LengthFieldEncoder:
+    """Prefixes each payload with its length (Netty's ``LengthFieldPrepender``).
+
+    The field holds ``len(payload) + length_adjustment`` (plus the field's own width when
+    ``length_includes_header``)::
+
+        length_field_length=2
+        +----------------+      +--------+----------------+
+        | "HELLO, WORLD" | ---> | 0x000C | "HELLO, WORLD" |
+        +----------------+      +--------+----------------+
+    """
+
+    __slots__ = ("_adjustment", "_big", "_includes_header", "_max_frame_length", "_width")
+
+    def __init__(
+        self,
+        length_field_length: int = 4,
+        *,
+        byteorder: str = "big",
+        length_adjustment: int = 0,
+        length_includes_header: bool = False,
+        max_frame_length: int = C.DEFAULT_MAX_FRAME_LENGTH,
+    ) -> None:
+        (
+            self._width,
+            self._big,
+            self._adjustment,
+            self._includes_header,
+            self._max_frame_length,
+        ) = C.check_length_encoder(
+            length_field_length, byteorder, length_adjustment, length_includes_header,
+            max_frame_length,
+        )
+
+    def encode_header(self, payload_length: int) -> bytes:
+        """The length field for a payload of ``payload_length`` bytes."""
+        if isinstance(payload_length, bool) or not isinstance(payload_length, int):
+            raise TypeError(f"payload_length must be an int, not {type(payload_length).__name__}")
+        if payload_length < 0:
+            raise ValueError(f"payload_length must be >= 0, got {payload_length}")
+        width = self._width
+        total = width + payload_length
+        if total > self._max_frame_length:
+            raise FrameTooLongError(total, self._max_frame_length)
+        value = payload_length + self._adjustment + (width if self._includes_header else 0)
+        if value < 0:
+            raise ValueError(f"length field value {value} is negative")
+        if value >> (8 * width):
+            raise FrameTooLongError(total, self._max_frame_length)
+        return value.to_bytes(width, "big" if self._big else "little")
+
+    def encode(self, payload: C.BytesLike) -> bytes:
+        """Header and payload as one ``bytes``."""
+        data = _as_bytes(payload)
+        return self.encode_header(len(data)) + data
+
+    def encode_many(self, payloads: Iterable[C.BytesLike]) -> bytes:
+        """Every payload framed, in one contiguous ``bytes``; nothing if any is refused."""
+        parts: list[bytes] = []
+        for payload in payloads:
+            data = _as_bytes(payload)
+            parts.append(self.encode_header(len(data)))
+            parts.append(data)
+        return b"".join(parts)
+
+    def decoder(self, **overrides: object) -> LengthFieldDecoder:
+        """The decoder that reads back exactly what this encoder writes."""
+        width = self._width
+        kwargs: dict[str, object] = {
+            "length_adjustment": -self._adjustment - (width if self._includes_header else 0),
+            "byteorder": "big" if self._big else "little",
+            "max_frame_length": self._max_frame_length,
+        }
+        kwargs.update(overrides)
+        return LengthFieldDecoder(width, **kwargs)  # type: ignore[arg-type]
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+class VarintLengthEncoder:
+    """Prefixes each payload with its length as a base-128 varint (protobuf's delimited form)."""
+
+    __slots__ = ("_max_frame_length",)
+
+    def __init__(self, *, max_frame_length: int = C.DEFAULT_MAX_FRAME_LENGTH) -> None:
+        self._max_frame_length = C.check_max_frame_length(max_frame_length, 1)
+
+    def encode_header(self, payload_length: int) -> bytes:
+        """The varint for a payload of ``payload_length`` bytes."""
+        if isinstance(payload_length, bool) or not isinstance(payload_length, int):
+            raise TypeError(f"payload_length must be an int, not {type(payload_length).__name__}")
+        if payload_length < 0:
+            raise ValueError(f"payload_length must be >= 0, got {payload_length}")
+        header = _varint(payload_length)
+        total = len(header) + payload_length
+        if total > self._max_frame_length:
+            raise FrameTooLongError(total, self._max_frame_length)
+        return header
+
+    def encode(self, payload: C.BytesLike) -> bytes:
+        """Header and payload as one ``bytes``."""
+        data = _as_bytes(payload)
+        return self.encode_header(len(data)) + data
+
+    def encode_many(self, payloads: Iterable[C.BytesLike]) -> bytes:
+        """Every payload framed, in one contiguous ``bytes``; nothing if any is refused."""
+        parts: list[bytes] = []
+        for payload in payloads:
+            data = _as_bytes(payload)
+            parts.append(self.encode_header(len(data)))
+            parts.append(data)
+        return b"".join(parts)
+
+    def decoder(self, **overrides: object) -> VarintLengthDecoder:
+        """The decoder that reads back exactly what this encoder writes."""
+        kwargs: dict[str, object] = {"max_frame_length": self._max_frame_length}
+        kwargs.update(overrides)
+        return VarintLengthDecoder(**kwargs)  # type: ignore[arg-type]
+

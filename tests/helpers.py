@@ -1,0 +1,127 @@
+"""Drive a decoder over a split stream and record what comes out, in order."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any, Callable, Union
+
+from framekit import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
+
+#: ``bytes`` for a frame, a tuple describing an error otherwise.
+Event = Union[bytes, tuple[Any, ...]]
+
+
+def describe(err: FrameError) -> tuple[Any, ...]:
+    if isinstance(err, FrameTooLongError):
+        return ("too-long", err.frame_length, err.max_frame_length)
+    if isinstance(err, IncompleteFrameError):
+        return ("incomplete", err.partial)
+    assert isinstance(err, CorruptFrameError), err
+    return ("corrupt", str(err))
+
+
+def _drain(dec: Any, out: list[Event]) -> bool:
+    """Take frames until more data is needed; False once the stream is corrupt."""
+    while True:
+        try:
+            frame = dec.next_frame()
+        except FrameError as err:
+            out.append(describe(err))
+            if isinstance(err, CorruptFrameError):
+                return False
+            continue
+        if frame is None:
+            return True
+        out.append(bytes(frame))
+
+
+def _eof(dec: Any, out: list[Event]) -> None:
+    try:
+        dec.feed_eof()
+    except FrameError as err:
+        out.append(describe(err))
+        if isinstance(err, CorruptFrameError):
+            return
+    _drain(dec, out)
+
+
+def split(data: bytes, cuts: Sequence[int]) -> list[bytes]:
+    points = sorted({c for c in cuts if 0 < c < len(data)})
+    bounds = [0, *points, len(data)]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def run_feed(dec: Any, chunks: Sequence[bytes], *, mutable: bool = False) -> list[Event]:
+    out: list[Event] = []
+    for chunk in chunks:
+        try:
+            dec.feed(bytearray(chunk) if mutable else chunk)
+        except CorruptFrameError as err:
+            out.append(describe(err))
+            return out
+        if not _drain(dec, out):
+            return out
+    _eof(dec, out)
+    return out
+
+
+def run_recv(dec: Any, chunks: Sequence[bytes], sizehints: Sequence[int] = (-1,)) -> list[Event]:
+    """Each chunk written through get_buffer()/buffer_updated(), as recv_into would."""
+    out: list[Event] = []
+    hint = 0
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while view:
+            try:
+                buf = dec.get_buffer(sizehints[hint % len(sizehints)])
+            except CorruptFrameError as err:
+                out.append(describe(err))
+                return out
+            hint += 1
+            n = min(len(buf), len(view))
+            buf[:n] = view[:n]
+            dec.buffer_updated(n)
+            view = view[n:]
+        if not _drain(dec, out):
+            return out
+    _eof(dec, out)
+    return out
+
+
+def run_decode(dec: Any, chunks: Sequence[bytes]) -> list[Event]:
+    """decode() per chunk: an error after k >= 1 frames comes from the next call."""
+    out: list[Event] = []
+    for chunk in [*chunks, b""]:
+        data = chunk
+        while True:
+            try:
+                frames = dec.decode(data)
+            except FrameError as err:
+                out.append(describe(err))
+                if isinstance(err, CorruptFrameError):
+                    return out
+                data = b""
+                continue
+            out.extend(bytes(f) for f in frames)
+            if not frames:
+                break
+            data = b""
+    _eof(dec, out)
+    return out
+
+
+def run_bytewise(dec: Any, data: bytes) -> list[Event]:
+    return run_feed(dec, [data[i : i + 1] for i in range(len(data))])
+
+
+def random_chunks(data: bytes, rng: random.Random, max_piece: int = 64) -> list[bytes]:
+    cuts = []
+    pos = 0
+    while pos < len(data):
+        pos += rng.randint(1, max_piece)
+        cuts.append(pos)
+    return split(data, cuts)
+
+
+Factory = Callable[[], Any]

@@ -1,0 +1,254 @@
+"""The decoder interface: inputs, get_buffer/buffer_updated, zero-copy, frame lifetime, config."""
+
+from __future__ import annotations
+
+import array
+import os
+import subprocess
+import sys
+from types import ModuleType
+
+import pytest
+
+from framekit import FrameTooLongError
+
+from .helpers import run_feed
+
+
+@pytest.mark.parametrize("bad", ["text", 5, None, [1, 2], object()])
+def test_feed_refuses_non_buffers(fk: ModuleType, bad: object) -> None:
+    dec = fk.LengthFieldDecoder(1)
+    with pytest.raises(TypeError):
+        dec.feed(bad)
+    with pytest.raises(TypeError):
+        dec.decode(bad)
+    assert dec.buffered == 0
+
+
+def test_feed_refuses_non_contiguous(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(1)
+    with pytest.raises(TypeError):
+        dec.feed(memoryview(b"\x01a\x01b")[::2])
+    assert dec.buffered == 0
+
+
+def test_feed_accepts_any_contiguous_buffer(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(1)
+    typed = array.array("H", [0x6101, 0x6201])  # little-endian machine bytes: 01 61 01 62
+    wire = typed.tobytes()
+    two_d = memoryview(bytearray(b"\x01a\x01b")).cast("B", (2, 2))
+    for data in (wire, bytearray(wire), memoryview(wire), typed, two_d):
+        assert [bytes(f) for f in dec.decode(data)] == [wire[1:2], wire[3:4]]
+
+
+def test_mutable_input_is_copied(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(1)
+    data = bytearray(b"\x03abc\x02d")
+    frames = dec.decode(data)
+    data[:] = b"\x00" * len(data)
+    dec.feed(b"e")
+    frames += dec.decode(b"")
+    assert [bytes(f) for f in frames] == [b"abc", b"de"]
+
+
+def test_bytes_are_framed_in_place(fk: ModuleType) -> None:
+    data = b"\x00\x00\x10\x00" + bytes(range(256)) * 16
+    dec = fk.LengthFieldDecoder(4)
+    (frame,) = dec.decode(data)
+    assert frame.obj is data  # a view of the very bytes object fed: no copy
+
+
+def test_frames_unchanged_after_many_feeds(fk: ModuleType) -> None:
+    """A held frame never changes, whatever is fed later, through either receive path."""
+    dec = fk.LengthFieldDecoder(2)
+    held = []
+    for i in range(3000):
+        payload = bytes([i % 256]) * (i % 97)
+        wire = len(payload).to_bytes(2, "big") + payload
+        if i % 3 == 0:
+            dec.feed(bytearray(wire))
+        elif i % 3 == 1:
+            dec.feed(wire)
+        else:
+            buf = dec.get_buffer(len(wire))
+            buf[: len(wire)] = wire
+            dec.buffer_updated(len(wire))
+        for frame in dec:
+            held.append((frame, payload))
+    assert len(held) == 3000
+    for frame, payload in held:
+        assert bytes(frame) == payload
+
+
+def test_get_buffer_gives_room_for_the_rest_of_a_known_frame(fk: ModuleType) -> None:
+    size = 1 << 20
+    payload = os.urandom(size)
+    dec = fk.LengthFieldDecoder(4)
+    dec.feed(size.to_bytes(4, "big") + payload[:100])
+    assert dec.next_frame() is None
+    buf = dec.get_buffer(16)
+    assert len(buf) >= size - 100  # the whole rest fits: no copy once it lands
+    buf[: size - 100] = payload[100:]
+    dec.buffer_updated(size - 100)
+    frame = dec.next_frame()
+    assert frame is not None and bytes(frame) == payload
+
+
+def test_get_buffer_huge_hint_allocates_little(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(4)
+    buf = dec.get_buffer(1 << 40)
+    assert 0 < len(buf) <= 4 << 20
+    dec.buffer_updated(0)
+
+
+def test_get_buffer_view_is_writable_then_released(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(1)
+    buf = dec.get_buffer()
+    assert not buf.readonly and len(buf) > 0
+    buf[:2] = b"\x01a"
+    dec.buffer_updated(2)
+    with pytest.raises(ValueError):
+        buf[0] = 1  # released: a stale view cannot write into the decoder's storage
+    frame = dec.next_frame()
+    assert frame is not None and bytes(frame) == b"a"
+
+
+def test_buffer_updated_misuse(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(1)
+    with pytest.raises(ValueError, match="without a preceding get_buffer"):
+        dec.buffer_updated(1)
+    buf = dec.get_buffer(8)
+    with pytest.raises(ValueError, match="nbytes must be in"):
+        dec.buffer_updated(len(buf) + 1)
+    with pytest.raises(ValueError, match="nbytes must be in"):
+        dec.buffer_updated(-1)
+    with pytest.raises(TypeError):
+        dec.buffer_updated(1.0)
+    buf[:2] = b"\x01z"
+    dec.buffer_updated(2)
+    with pytest.raises(ValueError, match="without a preceding get_buffer"):
+        dec.buffer_updated(2)  # one update per buffer
+    assert [bytes(f) for f in dec] == [b"z"]
+
+
+def test_get_buffer_twice_invalidates_first(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(1)
+    first = dec.get_buffer()
+    second = dec.get_buffer()
+    with pytest.raises(ValueError):
+        first[0] = 0
+    second[:2] = b"\x01q"
+    dec.buffer_updated(2)
+    assert [bytes(f) for f in dec] == [b"q"]
+
+
+def test_feed_between_get_buffer_and_update_invalidates(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(1)
+    dec.get_buffer()
+    dec.feed(b"\x01a")
+    with pytest.raises(ValueError, match="without a preceding get_buffer"):
+        dec.buffer_updated(1)
+    assert [bytes(f) for f in dec] == [b"a"]
+
+
+def test_get_buffer_discards_oversized_frame(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(4, max_frame_length=1000, fail_fast=False)
+    wire = (5000).to_bytes(4, "big") + b"x" * 5000 + b"\x00\x00\x00\x02ok"
+    pos = 0
+    events: list[object] = []
+    while pos < len(wire):
+        buf = dec.get_buffer(100)
+        n = min(100, len(buf), len(wire) - pos)
+        buf[:n] = wire[pos : pos + n]
+        dec.buffer_updated(n)
+        pos += n
+        assert dec.buffered <= 200
+        try:
+            events.extend(bytes(f) for f in dec)
+        except FrameTooLongError as err:
+            events.append(err.frame_length)
+            events.extend(bytes(f) for f in dec)
+    assert events == [5004, b"ok"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"length_field_length": 0},
+        {"length_field_length": 9},
+        {"length_field_offset": -1},
+        {"initial_bytes_to_strip": -1},
+        {"byteorder": "middle"},
+        {"max_frame_length": 3},
+        {"length_field_length": 2, "length_field_offset": 3, "max_frame_length": 4},
+    ],
+)
+def test_length_field_bad_config(fk: ModuleType, kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        fk.LengthFieldDecoder(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"max_length_bytes": 0}, {"max_length_bytes": 11}, {"length_field_offset": -2},
+     {"max_frame_length": 0}],
+)
+def test_varint_bad_config(fk: ModuleType, kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        fk.VarintLengthDecoder(**kwargs)
+
+
+def test_config_type_errors(fk: ModuleType) -> None:
+    with pytest.raises(TypeError):
+        fk.LengthFieldDecoder("4")
+    with pytest.raises(TypeError):
+        fk.LengthFieldDecoder(4, max_frame_length=1.5)
+
+
+def test_keyword_only_options(fk: ModuleType) -> None:
+    with pytest.raises(TypeError):
+        fk.LengthFieldDecoder(4, 0)
+
+
+def test_decoders_are_iterable_in_for_loops(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(1)
+    dec.feed(b"\x01a\x01b\x01")
+    assert [bytes(f) for f in dec] == [b"a", b"b"]
+    dec.feed(b"c")
+    assert [bytes(f) for f in dec] == [b"c"]
+    assert run_feed(fk.LengthFieldDecoder(1), []) == []
+
+
+def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("FRAMEKIT_")}
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "import framekit; print(framekit.implementation)"],
+        capture_output=True, text=True, env=full, check=False,
+    )
+
+
+def test_framekit_pure_switch() -> None:
+    result = _run({"FRAMEKIT_PURE": "1"})
+    assert result.returncode == 0 and result.stdout.strip() == "python"
+
+
+def test_require_extension_fails_loudly_without_it(tmp_path: os.PathLike[str]) -> None:
+    """A copy of the package without the compiled core cannot pass as the fallback."""
+    import shutil
+
+    import framekit
+
+    src = os.path.dirname(framekit.__file__)
+    dst = os.path.join(os.fspath(tmp_path), "framekit")
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("_core*.so", "_core*.pyd"))
+    code = "import framekit; print(framekit.implementation)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRAMEKIT_")}
+    env["PYTHONPATH"] = os.fspath(tmp_path)
+    plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                           cwd=os.fspath(tmp_path), check=False)
+    assert plain.returncode == 0 and plain.stdout.strip() == "python"
+    env["FRAMEKIT_REQUIRE_EXTENSION"] = "1"
+    strict = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            cwd=os.fspath(tmp_path), check=False)
+    assert strict.returncode != 0 and "FRAMEKIT_REQUIRE_EXTENSION" in strict.stderr

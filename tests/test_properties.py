@@ -1,0 +1,150 @@
+"""The invariants of SPEC §2, as properties: split invariance, both implementations agree,
+round trips, frames that never change."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Callable
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from .conftest import IMPLEMENTATIONS
+from .helpers import Event, run_bytewise, run_decode, run_feed, run_recv, split
+from .strategies import (
+    cuts,
+    length_field_configs,
+    length_field_streams,
+    varint_configs,
+    varint_streams,
+)
+
+KINDS: dict[str, tuple[str, Any, Any]] = {
+    "length": ("LengthFieldDecoder", length_field_configs, length_field_streams),
+    "varint": ("VarintLengthDecoder", varint_configs, varint_streams),
+}
+
+
+def _all_runs(make: Callable[[], Any], data: bytes, points: list[int], hints: list[int]) -> dict[
+    str, list[Event]
+]:
+    pieces = split(data, points)
+    return {
+        "whole": run_feed(make(), [data]),
+        "pieces": run_feed(make(), pieces),
+        "mutable": run_feed(make(), pieces, mutable=True),
+        "bytewise": run_bytewise(make(), data),
+        "recv": run_recv(make(), pieces, sizehints=hints),
+        "decode": run_decode(make(), pieces),
+    }
+
+
+def _check(kind: str, data_strategy: st.DataObject) -> None:
+    cls_name, configs, streams = KINDS[kind]
+    cfg = data_strategy.draw(configs())
+    data = data_strategy.draw(streams(cfg))
+    points = data_strategy.draw(cuts(len(data)))
+    hints = data_strategy.draw(st.lists(st.integers(-1, 40), min_size=1, max_size=5))
+    results = {}
+    for name, module in IMPLEMENTATIONS.items():
+        cls = getattr(module, cls_name)
+        runs = _all_runs(lambda cls=cls: cls(**cfg), data, points, hints)
+        reference = runs["whole"]
+        for how, events in runs.items():
+            assert events == reference, (name, how)
+        results[name] = reference
+    first = next(iter(results.values()))
+    for name, events in results.items():
+        assert events == first, f"{name} disagrees with another implementation"
+
+
+@given(st.data())
+def test_length_field_split_invariance_and_agreement(data: st.DataObject) -> None:
+    _check("length", data)
+
+
+@given(st.data())
+def test_varint_split_invariance_and_agreement(data: st.DataObject) -> None:
+    _check("varint", data)
+
+
+@given(st.binary(max_size=200), st.integers(1, 9), st.lists(st.integers(0, 200), max_size=8))
+def test_fixed_split_invariance_and_agreement(data: bytes, size: int, points: list[int]) -> None:
+    results = []
+    for module in IMPLEMENTATIONS.values():
+        def make(module: ModuleType = module) -> Any:
+            return module.FixedLengthDecoder(size)
+
+        whole = run_feed(make(), [data])
+        assert run_feed(make(), split(data, points)) == whole
+        assert run_recv(make(), split(data, points), sizehints=[size]) == whole
+        results.append(whole)
+    assert all(r == results[0] for r in results)
+    complete = len(data) // size * size
+    assert results[0][: len(data) // size] == [
+        data[i : i + size] for i in range(0, complete, size)
+    ]
+
+
+@given(
+    st.sampled_from([1, 2, 3, 4, 8]),
+    st.sampled_from(["big", "little"]),
+    st.integers(-3, 3),
+    st.booleans(),
+    st.lists(st.binary(max_size=300), max_size=20),
+    st.lists(st.integers(0, 5000), max_size=10),
+)
+def test_length_encoder_round_trip(
+    width: int, order: str, adjust: int, includes: bool, payloads: list[bytes], points: list[int]
+) -> None:
+    for module in IMPLEMENTATIONS.values():
+        enc = module.LengthFieldEncoder(
+            width, byteorder=order, length_adjustment=adjust, length_includes_header=includes
+        )
+        try:
+            wire = enc.encode_many(payloads)
+        except (ValueError, OverflowError):
+            # refused: a payload does not fit the field, or its value would be negative
+            for p in payloads:
+                value = len(p) + adjust + (width if includes else 0)
+                if value < 0 or value >= 1 << (8 * width):
+                    break
+            else:
+                raise
+            continue
+        assert wire == b"".join(enc.encode(p) for p in payloads)
+        assert run_feed(enc.decoder(), split(wire, points)) == payloads
+
+
+@given(st.lists(st.binary(max_size=400), max_size=20), st.lists(st.integers(0, 9000), max_size=10))
+def test_varint_encoder_round_trip(payloads: list[bytes], points: list[int]) -> None:
+    for module in IMPLEMENTATIONS.values():
+        enc = module.VarintLengthEncoder()
+        wire = enc.encode_many(payloads)
+        assert run_feed(enc.decoder(), split(wire, points)) == payloads
+        assert [bytes(f) for f in enc.decoder().decode(wire)] == payloads
+
+
+@given(st.lists(st.binary(min_size=0, max_size=200), min_size=1, max_size=40), st.data())
+def test_held_frames_never_change(payloads: list[bytes], data: st.DataObject) -> None:
+    """Frames stay intact through later feeds of every kind, in every implementation."""
+    for module in IMPLEMENTATIONS.values():
+        enc = module.LengthFieldEncoder(2)
+        dec = enc.decoder()
+        wire = enc.encode_many(payloads)
+        pieces = split(wire, data.draw(cuts(len(wire))))
+        held = []
+        for i, piece in enumerate(pieces):
+            way = data.draw(st.sampled_from(["bytes", "mutable", "recv"]), label=f"way{i}")
+            if way == "recv":
+                view = memoryview(piece)
+                while view:
+                    buf = dec.get_buffer(len(view))
+                    n = min(len(buf), len(view))
+                    buf[:n] = view[:n]
+                    dec.buffer_updated(n)
+                    view = view[n:]
+            else:
+                dec.feed(bytearray(piece) if way == "mutable" else piece)
+            held.extend(dec)
+        assert [bytes(f) for f in held] == payloads
