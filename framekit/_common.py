@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from typing import Optional, Protocol, TypeVar, Union
+from typing import Optional, Protocol, Union
 
 if sys.version_info >= (3, 12):  # pragma: no cover - depends on the interpreter
     from collections.abc import Buffer as BytesLike
@@ -19,7 +19,6 @@ __all__ = ["BytesLike", "Decoder", "Frame"]
 
 #: A frame: a read-only ``memoryview`` into decoder storage, or ``bytes`` with ``copy=True``.
 Frame = Union[memoryview, bytes]
-F_co = TypeVar("F_co", covariant=True)
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -35,13 +34,13 @@ MAX_OFFSET = (1 << 31) - 1
 MAX_ADJUSTMENT = 1 << 31
 
 
-class Decoder(Protocol[F_co]):
+class Decoder(Protocol):
     """The interface every framekit decoder implements (sans-IO)."""
 
     def feed(self, data: BytesLike) -> None: ...
-    def next_frame(self) -> Optional[F_co]: ...
-    def __iter__(self) -> Iterator[F_co]: ...
-    def decode(self, data: BytesLike) -> list[F_co]: ...
+    def next_frame(self) -> Optional[Frame]: ...
+    def __iter__(self) -> Iterator[Frame]: ...
+    def decode(self, data: BytesLike) -> list[Frame]: ...
     def get_buffer(self, sizehint: int = -1) -> memoryview: ...
     def buffer_updated(self, nbytes: int) -> None: ...
     def feed_eof(self) -> None: ...
@@ -158,6 +157,16 @@ def check_length_encoder(
         )
     max_len = check_max_frame_length(max_frame_length, width)
     return width, big, adjustment, bool(length_includes_header), max_len
+
+
+def varint(value: int) -> bytes:
+    """``value`` as an unsigned base-128 varint, least significant group first."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def check_sizehint(sizehint: object) -> int:

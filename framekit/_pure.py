@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator
-from typing import Callable, Optional, Union
+from typing import Literal, Optional, Union
 
 from . import _common as C
 from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
@@ -122,6 +122,8 @@ class _FrameDecoder:
             pos = self._discard_bytes(len(data))
         if pos == len(data):
             return
+        if self._chunk is not None and self._cpos == len(self._chunk):
+            self._chunk = self._chunk_view = None
         if self._chunk is None and self._rpos == self._wpos:
             self._adopt(data, pos)
         elif self._starved:
@@ -149,7 +151,8 @@ class _FrameDecoder:
                 buf = self._chunk
                 pos, end = self._cpos, len(buf)
             else:
-                return self._starve()
+                self._starve()
+                return None
             try:
                 total = self._parse(buf, pos, end)
             except CorruptFrameError as err:
@@ -165,13 +168,14 @@ class _FrameDecoder:
                     return self._store_frame(pos + self._start, pos + total)
                 self._cpos = pos + total
                 if self._copy:
-                    return buf[pos + self._start : pos + total]
+                    return bytes(buf[pos + self._start : pos + total])
                 assert self._chunk_view is not None
                 return self._chunk_view[pos + self._start : pos + total]
             if in_store and self._chunk is not None:
                 self._absorb_chunk()
                 continue
-            return self._starve()
+            self._starve()
+            return None
 
     def __iter__(self) -> Iterator[C.Frame]:
         """Yield complete frames until more data is needed."""
@@ -273,7 +277,6 @@ class _FrameDecoder:
         if self._eof and self._rpos < self._wpos:
             raise self._incomplete()
         self._starved = True
-        return None
 
     def _incomplete(self) -> IncompleteFrameError:
         err = IncompleteFrameError(bytes(self._store[self._rpos : self._wpos]))
@@ -417,7 +420,15 @@ class LengthFieldDecoder(_FrameDecoder):
         +--------+----------------+      +----------------+
     """
 
-    __slots__ = ("_adjustment", "_header_end", "_offset", "_read_length", "_strip")
+    __slots__ = (
+        "_adjustment",
+        "_byteorder",
+        "_header_end",
+        "_offset",
+        "_strip",
+        "_unpack",
+        "_width",
+    )
 
     def __init__(
         self,
@@ -440,32 +451,87 @@ class LengthFieldDecoder(_FrameDecoder):
             max_frame_length,
         )
         super().__init__(max_len, fail_fast, copy)
+        self._width = width
         self._offset = offset
         self._header_end = offset + width
         self._adjustment = adjustment
         self._strip = strip
         self._start = strip
-        self._read_length = _field_reader(width, big)
+        self._byteorder: Literal["big", "little"] = "big" if big else "little"
+        code = {1: "B", 2: "H", 4: "I", 8: "Q"}.get(width)
+        self._unpack = (
+            None if code is None else struct.Struct((">" if big else "<") + code).unpack_from
+        )
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         header_end = self._header_end
         if end - pos < header_end:
             return end - pos - header_end
-        total = header_end + self._read_length(buf, pos + self._offset) + self._adjustment
+        at = pos + self._offset
+        if self._unpack is not None:
+            value: int = self._unpack(buf, at)[0]
+        else:
+            value = int.from_bytes(buf[at : at + self._width], self._byteorder)
+        total = header_end + value + self._adjustment
         if total < header_end:
             raise CorruptFrameError(C.msg_short_frame(total, header_end))
         if self._strip > total:
             raise CorruptFrameError(C.msg_strip(self._strip, total))
         return total
 
+    def __iter__(self) -> Iterator[C.Frame]:
+        """Yield complete frames until more data is needed.
 
-def _field_reader(width: int, big: bool) -> Callable[[_Buf, int], int]:
-    code = {1: "B", 2: "H", 4: "I", 8: "Q"}.get(width)
-    if code is not None:
-        unpack_from = struct.Struct((">" if big else "<") + code).unpack_from
-        return lambda buf, pos: unpack_from(buf, pos)[0]  # type: ignore[no-any-return]
-    order = "big" if big else "little"
-    return lambda buf, pos: int.from_bytes(buf[pos : pos + width], order)
+        The common case, whole valid frames lying in one buffer, runs here without a method call
+        per frame; everything else (errors, frames split across feeds) goes through next_frame().
+        State is written back before each yield and checked after it, so calls made on the
+        decoder while a frame is out are seen."""
+        unpack = self._unpack
+        header_end = self._header_end
+        field = self._offset
+        adjustment = self._adjustment
+        strip = self._strip
+        smallest = max(header_end, strip)  # a shorter total is corrupt: next_frame() says so
+        largest = self._max_frame_length
+        copy = self._copy
+        next_frame = self.next_frame
+        while True:
+            if unpack is not None and self._pending is None and self._corrupt is None:
+                if self._rpos < self._wpos:
+                    store = self._store
+                    pos, end = self._rpos, self._wpos
+                    view = self._store_view
+                    if view is None:
+                        view = self._store_view = memoryview(store).toreadonly()
+                    while end - pos >= header_end:
+                        total = header_end + unpack(store, pos + field)[0] + adjustment
+                        if total < smallest or total > largest or end - pos < total:
+                            break
+                        nxt = pos + total
+                        self._rpos = nxt
+                        yield bytes(view[pos + strip : nxt]) if copy else view[pos + strip : nxt]
+                        if self._rpos != nxt or self._store is not store:
+                            break
+                        pos = nxt
+                elif self._chunk is not None:
+                    chunk = self._chunk
+                    pos, end = self._cpos, len(chunk)
+                    view = self._chunk_view
+                    assert view is not None
+                    while end - pos >= header_end:
+                        total = header_end + unpack(chunk, pos + field)[0] + adjustment
+                        if total < smallest or total > largest or end - pos < total:
+                            break
+                        nxt = pos + total
+                        self._cpos = nxt
+                        yield chunk[pos + strip : nxt] if copy else view[pos + strip : nxt]
+                        if self._cpos != nxt or self._chunk is not chunk:
+                            break
+                        pos = nxt
+            frame = next_frame()
+            if frame is None:
+                return
+            yield frame
 
 
 class VarintLengthDecoder(_FrameDecoder):
@@ -538,10 +604,10 @@ class VarintLengthDecoder(_FrameDecoder):
 class FixedLengthDecoder(_FrameDecoder):
     """Frames of exactly ``frame_length`` bytes (Netty's ``FixedLengthFrameDecoder``)::
 
-        frame_length=3
-        +---+----+------+----+      +-----+-----+-----+
-        | A | BC | DEFG | HI | ---> | ABC | DEF | GHI |
-        +---+----+------+----+      +-----+-----+-----+
+    frame_length=3
+    +---+----+------+----+      +-----+-----+-----+
+    | A | BC | DEFG | HI | ---> | ABC | DEF | GHI |
+    +---+----+------+----+      +-----+-----+-----+
     """
 
     __slots__ = ("_frame_length",)
@@ -588,7 +654,10 @@ class LengthFieldEncoder:
             self._includes_header,
             self._max_frame_length,
         ) = C.check_length_encoder(
-            length_field_length, byteorder, length_adjustment, length_includes_header,
+            length_field_length,
+            byteorder,
+            length_adjustment,
+            length_includes_header,
             max_frame_length,
         )
 
@@ -635,15 +704,6 @@ class LengthFieldEncoder:
         return LengthFieldDecoder(width, **kwargs)  # type: ignore[arg-type]
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 class VarintLengthEncoder:
     """Prefixes each payload with its length as a base-128 varint (protobuf's delimited form)."""
 
@@ -658,7 +718,7 @@ class VarintLengthEncoder:
             raise TypeError(f"payload_length must be an int, not {type(payload_length).__name__}")
         if payload_length < 0:
             raise ValueError(f"payload_length must be >= 0, got {payload_length}")
-        header = _varint(payload_length)
+        header = C.varint(payload_length)
         total = len(header) + payload_length
         if total > self._max_frame_length:
             raise FrameTooLongError(total, self._max_frame_length)
@@ -683,4 +743,3 @@ class VarintLengthEncoder:
         kwargs: dict[str, object] = {"max_frame_length": self._max_frame_length}
         kwargs.update(overrides)
         return VarintLengthDecoder(**kwargs)  # type: ignore[arg-type]
-

@@ -47,7 +47,12 @@ IMPLEMENTATIONS = _implementations()
 
 
 def pytest_report_header() -> str:
-    return "framekit implementations under test: " + ", ".join(IMPLEMENTATIONS)
+    import framekit
+
+    return (
+        f"framekit {framekit.__file__} ({framekit.implementation}); "
+        f"implementations under test: {', '.join(IMPLEMENTATIONS)}"
+    )
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))

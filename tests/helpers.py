@@ -36,6 +36,20 @@ def _drain(dec: Any, out: list[Event]) -> bool:
         out.append(bytes(frame))
 
 
+def _drain_iter(dec: Any, out: list[Event]) -> bool:
+    """As _drain, through ``for frame in dec``."""
+    while True:
+        try:
+            for frame in dec:
+                out.append(bytes(frame))
+        except FrameError as err:
+            out.append(describe(err))
+            if isinstance(err, CorruptFrameError):
+                return False
+            continue
+        return True
+
+
 def _eof(dec: Any, out: list[Event]) -> None:
     try:
         dec.feed_eof()
@@ -52,21 +66,26 @@ def split(data: bytes, cuts: Sequence[int]) -> list[bytes]:
     return [data[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
-def run_feed(dec: Any, chunks: Sequence[bytes], *, mutable: bool = False) -> list[Event]:
+def run_feed(
+    dec: Any, chunks: Sequence[bytes], *, mutable: bool = False, iterate: bool = False
+) -> list[Event]:
     out: list[Event] = []
+    drain = _drain_iter if iterate else _drain
     for chunk in chunks:
         try:
             dec.feed(bytearray(chunk) if mutable else chunk)
         except CorruptFrameError as err:
             out.append(describe(err))
             return out
-        if not _drain(dec, out):
+        if not drain(dec, out):
             return out
     _eof(dec, out)
     return out
 
 
-def run_recv(dec: Any, chunks: Sequence[bytes], sizehints: Sequence[int] = (-1,)) -> list[Event]:
+def run_recv(
+    dec: Any, chunks: Sequence[bytes], sizehints: Sequence[int] = (-1,), *, iterate: bool = False
+) -> list[Event]:
     """Each chunk written through get_buffer()/buffer_updated(), as recv_into would."""
     out: list[Event] = []
     hint = 0
@@ -83,7 +102,7 @@ def run_recv(dec: Any, chunks: Sequence[bytes], sizehints: Sequence[int] = (-1,)
             buf[:n] = view[:n]
             dec.buffer_updated(n)
             view = view[n:]
-        if not _drain(dec, out):
+        if not (_drain_iter if iterate else _drain)(dec, out):
             return out
     _eof(dec, out)
     return out

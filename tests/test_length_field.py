@@ -6,10 +6,9 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
+from helpers import run_bytewise, run_decode, run_feed, run_recv
 
 from framekit import CorruptFrameError, FrameTooLongError, IncompleteFrameError
-
-from .helpers import run_bytewise, run_decode, run_feed, run_recv
 
 HW = b"HELLO, WORLD"
 
@@ -32,7 +31,9 @@ def test_netty_layouts(
 ) -> None:
     def make() -> object:
         return fk.LengthFieldDecoder(
-            width, length_field_offset=offset, length_adjustment=adjust,
+            width,
+            length_field_offset=offset,
+            length_adjustment=adjust,
             initial_bytes_to_strip=strip,
         )
 
@@ -56,7 +57,7 @@ def test_frames_are_readonly_memoryviews(fk: ModuleType) -> None:
             assert frame.readonly and frame.c_contiguous
             assert frame.format == "B" and frame.ndim == 1
             with pytest.raises(TypeError):
-                frame[0] = 0  # type: ignore[index]
+                frame[0] = 0
         assert [bytes(f) for f in frames] == [b"ab", b"c"]
 
 

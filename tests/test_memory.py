@@ -52,7 +52,7 @@ def test_oversized_trickle_is_discarded(fk: ModuleType, fail_fast: bool, via: st
     errors = 0
     with peak_memory() as peak:
         chunks = [size.to_bytes(4, "big")] + [piece] * (size // len(piece)) + [b"\0\0\0\1k"]
-        frames = []
+        frames: list[bytes] = []
         for chunk in chunks:
             if via == "recv":
                 buf = dec.get_buffer(len(chunk))

@@ -3,15 +3,15 @@ round trips, frames that never change."""
 
 from __future__ import annotations
 
+import functools
 from types import ModuleType
 from typing import Any, Callable
 
+from conftest import IMPLEMENTATIONS
+from helpers import Event, describe, run_bytewise, run_decode, run_feed, run_recv, split
 from hypothesis import given
 from hypothesis import strategies as st
-
-from .conftest import IMPLEMENTATIONS
-from .helpers import Event, run_bytewise, run_decode, run_feed, run_recv, split
-from .strategies import (
+from strategies import (
     cuts,
     length_field_configs,
     length_field_streams,
@@ -19,20 +19,25 @@ from .strategies import (
     varint_streams,
 )
 
+from framekit import CorruptFrameError, FrameError
+
 KINDS: dict[str, tuple[str, Any, Any]] = {
     "length": ("LengthFieldDecoder", length_field_configs, length_field_streams),
     "varint": ("VarintLengthDecoder", varint_configs, varint_streams),
 }
 
 
-def _all_runs(make: Callable[[], Any], data: bytes, points: list[int], hints: list[int]) -> dict[
-    str, list[Event]
-]:
+def _all_runs(
+    make: Callable[[], Any], data: bytes, points: list[int], hints: list[int]
+) -> dict[str, list[Event]]:
     pieces = split(data, points)
     return {
         "whole": run_feed(make(), [data]),
         "pieces": run_feed(make(), pieces),
         "mutable": run_feed(make(), pieces, mutable=True),
+        "iterate": run_feed(make(), pieces, iterate=True),
+        "iterate-mutable": run_feed(make(), pieces, mutable=True, iterate=True),
+        "recv-iterate": run_recv(make(), pieces, sizehints=hints, iterate=True),
         "bytewise": run_bytewise(make(), data),
         "recv": run_recv(make(), pieces, sizehints=hints),
         "decode": run_decode(make(), pieces),
@@ -48,7 +53,7 @@ def _check(kind: str, data_strategy: st.DataObject) -> None:
     results = {}
     for name, module in IMPLEMENTATIONS.items():
         cls = getattr(module, cls_name)
-        runs = _all_runs(lambda cls=cls: cls(**cfg), data, points, hints)
+        runs = _all_runs(functools.partial(cls, **cfg), data, points, hints)
         reference = runs["whole"]
         for how, events in runs.items():
             assert events == reference, (name, how)
@@ -72,6 +77,7 @@ def test_varint_split_invariance_and_agreement(data: st.DataObject) -> None:
 def test_fixed_split_invariance_and_agreement(data: bytes, size: int, points: list[int]) -> None:
     results = []
     for module in IMPLEMENTATIONS.values():
+
         def make(module: ModuleType = module) -> Any:
             return module.FixedLengthDecoder(size)
 
@@ -81,9 +87,7 @@ def test_fixed_split_invariance_and_agreement(data: bytes, size: int, points: li
         results.append(whole)
     assert all(r == results[0] for r in results)
     complete = len(data) // size * size
-    assert results[0][: len(data) // size] == [
-        data[i : i + size] for i in range(0, complete, size)
-    ]
+    assert results[0][: len(data) // size] == [data[i : i + size] for i in range(0, complete, size)]
 
 
 @given(
@@ -148,3 +152,53 @@ def test_held_frames_never_change(payloads: list[bytes], data: st.DataObject) ->
                 dec.feed(bytearray(piece) if way == "mutable" else piece)
             held.extend(dec)
         assert [bytes(f) for f in held] == payloads
+
+
+@given(length_field_configs(), st.data())
+def test_interleaved_calls_during_iteration(cfg: dict[str, Any], data: st.DataObject) -> None:
+    """Feeding, next_frame() and get_buffer() while an iterator is suspended change nothing in
+    the sequence of frames and errors."""
+    stream = data.draw(length_field_streams(cfg))
+    pieces = split(stream, data.draw(cuts(len(stream))))
+    for module in IMPLEMENTATIONS.values():
+        reference = run_feed(module.LengthFieldDecoder(**cfg), pieces)
+        dec = module.LengthFieldDecoder(**cfg)
+        out: list[Event] = []
+        it = iter(dec)
+        queue = list(pieces)
+        corrupt = False
+        for _step in range(4 * len(pieces) + 40):
+            op = data.draw(st.sampled_from(["feed", "recv", "next", "iter", "iter", "fresh"]))
+            try:
+                if op in ("feed", "recv") and queue:
+                    piece = queue.pop(0)
+                    if op == "feed":
+                        dec.feed(piece)
+                    elif piece:
+                        buf = dec.get_buffer(len(piece))
+                        buf[: len(piece)] = piece
+                        dec.buffer_updated(len(piece))
+                elif op == "next":
+                    frame = dec.next_frame()
+                    if frame is not None:
+                        out.append(bytes(frame))
+                elif op == "iter":
+                    frame = next(it, None)
+                    if frame is None:
+                        it = iter(dec)
+                    else:
+                        out.append(bytes(frame))
+                else:
+                    it = iter(dec)
+            except FrameError as err:
+                out.append(describe(err))
+                it = iter(dec)
+                if isinstance(err, CorruptFrameError):
+                    corrupt = True
+                    break
+        if not corrupt:
+            for piece in queue:
+                dec.feed(piece)
+            rest = run_feed(dec, [])
+            out.extend(rest)
+        assert out == reference

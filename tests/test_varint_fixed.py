@@ -5,10 +5,9 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
+from helpers import run_bytewise, run_feed, run_recv
 
 from framekit import CorruptFrameError, FrameTooLongError, IncompleteFrameError
-
-from .helpers import run_bytewise, run_feed, run_recv
 
 
 def varint(value: int) -> bytes:

@@ -1,0 +1,198 @@
+"""Length-field framing throughput: framekit (both implementations) beside what users use today.
+
+    python benchmarks/compare_length.py [--quick] [--netty FILE] [--json FILE]
+
+Streams: 4-byte big-endian length + payload of 16, 256 and 4096 bytes, fed in 64 KiB chunks,
+every frame consumed and dropped before the next (the measure of PERFORMANCE.md). Figures are
+million frames/s, best of several repeats; compare them as ratios inside one run. ``--netty``
+takes the output of a Netty run on the same streams (lines ``netty length payload=N
+frames/s=R``) and adds Netty's figure and framekit's ratio to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import importlib
+import json
+import struct
+import time
+from collections.abc import Sequence
+from typing import Any, Callable
+
+CHUNK = 65536
+CASES = [(16, 400_000), (256, 200_000), (4096, 30_000)]
+
+Runner = Callable[[Sequence[bytes]], int]
+
+
+def careful_python(chunks: Sequence[bytes]) -> int:
+    """A careful hand-written decoder: bytearray, struct, a read cursor."""
+    buf = bytearray()
+    pos = 0
+    out = 0
+    unpack = struct.Struct(">I").unpack_from
+    for c in chunks:
+        if pos:
+            del buf[:pos]
+            pos = 0
+        buf += c
+        size = len(buf)
+        while size - pos >= 4:
+            (n,) = unpack(buf, pos)
+            if size - pos - 4 < n:
+                break
+            frame = bytes(buf[pos + 4 : pos + 4 + n])
+            del frame
+            pos += 4 + n
+            out += 1
+    return out
+
+
+def asyncio_streams(chunks: Sequence[bytes]) -> int:
+    async def run() -> int:
+        reader = asyncio.StreamReader(limit=1 << 30)
+        for c in chunks:
+            reader.feed_data(c)
+        reader.feed_eof()
+        out = 0
+        while True:
+            try:
+                header = await reader.readexactly(4)
+            except asyncio.IncompleteReadError:
+                return out
+            await reader.readexactly(int.from_bytes(header, "big"))
+            out += 1
+
+    return asyncio.run(run())
+
+
+def twisted_int32(chunks: Sequence[bytes]) -> int:
+    from twisted.internet.testing import StringTransport
+    from twisted.protocols.basic import Int32StringReceiver
+
+    count = [0]
+
+    class Receiver(Int32StringReceiver):
+        MAX_LENGTH = 1 << 30
+
+        def stringReceived(self, string: bytes) -> None:
+            count[0] += 1
+
+    receiver = Receiver()
+    receiver.makeConnection(StringTransport())  # type: ignore[no-untyped-call]
+    for c in chunks:
+        receiver.dataReceived(c)  # type: ignore[no-untyped-call]
+    return count[0]
+
+
+def via_feed(make: Callable[[], Any]) -> Runner:
+    def run(chunks: Sequence[bytes]) -> int:
+        dec = make()
+        out = 0
+        for c in chunks:
+            dec.feed(c)
+            for _frame in dec:
+                out += 1
+        return out
+
+    return run
+
+
+def via_get_buffer(make: Callable[[], Any]) -> Runner:
+    """As socket.recv_into would: each chunk written into get_buffer()."""
+
+    def run(chunks: Sequence[bytes]) -> int:
+        dec = make()
+        out = 0
+        for c in chunks:
+            view = memoryview(c)
+            while view:
+                buf = dec.get_buffer(len(view))
+                n = min(len(buf), len(view))
+                buf[:n] = view[:n]
+                dec.buffer_updated(n)
+                view = view[n:]
+            for _frame in dec:
+                out += 1
+        return out
+
+    return run
+
+
+def best_rate(run: Runner, chunks: Sequence[bytes], expected: int, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        got = run(chunks)
+        best = min(best, time.perf_counter() - start)
+        if got != expected:
+            raise SystemExit(f"{run.__name__}: {got} frames, expected {expected}")
+    return expected / best
+
+
+def contenders() -> dict[str, Runner]:
+    found: dict[str, Runner] = {
+        "careful-python": careful_python,
+        "asyncio-streams": asyncio_streams,
+    }
+    try:
+        importlib.import_module("twisted")
+        found["twisted"] = twisted_int32
+    except ImportError:
+        pass
+    for impl in ("_core", "_pure"):
+        try:
+            module = importlib.import_module(f"framekit.{impl}")
+        except ImportError:
+            continue
+        name = "cython" if impl == "_core" else "pure"
+        make = functools.partial(module.LengthFieldDecoder, 4, max_frame_length=1 << 24)
+        found[f"{name}-feed"] = via_feed(make)
+        found[f"{name}-recv"] = via_get_buffer(make)
+        found[f"{name}-copy"] = via_feed(functools.partial(make, copy=True))
+    return found
+
+
+def netty_rates(path: str) -> dict[int, float]:
+    rates = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 4 and parts[:2] == ["netty", "length"]:
+                rates[int(parts[2].split("=")[1])] = float(parts[3].split("=")[1])
+    return rates
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats")
+    ap.add_argument("--netty", help="output of a Netty run on the same streams")
+    ap.add_argument("--json", help="write the figures to this file")
+    args = ap.parse_args()
+    repeats = 2 if args.quick else 5
+    netty = netty_rates(args.netty) if args.netty else {}
+    results: dict[str, dict[str, float]] = {}
+    for payload, count in CASES:
+        stream = (struct.pack(">I", payload) + b"x" * payload) * count
+        chunks = [stream[i : i + CHUNK] for i in range(0, len(stream), CHUNK)]
+        row = {name: best_rate(run, chunks, count, repeats) for name, run in contenders().items()}
+        if payload in netty:
+            row["netty"] = netty[payload]
+        results[f"length-{payload}"] = row
+        print(f"length, {payload} B payloads (M frames/s):")
+        for name, rate in row.items():
+            print(f"  {name:16s} {rate / 1e6:7.2f}", end="")
+            if "netty" in row and name != "netty":
+                print(f"   x{rate / row['netty']:.2f} Netty", end="")
+            if name.startswith("pure"):
+                print(f"   x{rate / row['careful-python']:.2f} careful-python", end="")
+            print()
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1041 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The Cython core of framekit: the same API, frames and errors as ``framekit._pure``.
+
+Storage. A decoder keeps bytes not yet part of a frame in two places, in stream order: its own
+*store* (a ``_Block`` of malloc'd memory, bytes ``[rpos, wpos)``) and one *chunk*, a ``bytes``
+object that was fed and is framed in place (bytes ``[cpos, clen)``). A frame is a read-only
+memoryview cut from a base memoryview of the block or chunk: it shares the base's managed buffer,
+so it keeps that memory alive, and costs a single allocation.
+
+Lifetime. The store is written only past ``wpos``, which no frame views. Before it is compacted,
+grown or reused, ``_pinned()`` checks that no frame still holds the base's managed buffer and that
+no get_buffer() window is still exported; if either is alive the decoder moves to a fresh block and
+leaves the old one to whoever holds it. Every raw pointer used below points into an object this
+decoder holds a reference to for as long as the pointer is used.
+"""
+
+cimport cython
+from cpython.buffer cimport (
+    PyBUF_FORMAT,
+    PyBUF_FULL_RO,
+    PyBUF_ND,
+    PyBUF_STRIDES,
+    PyBUF_WRITABLE,
+    PyBuffer_IsContiguous,
+    PyBuffer_Release,
+    PyObject_GetBuffer,
+)
+from cpython.bytes cimport (
+    PyBytes_AS_STRING,
+    PyBytes_CheckExact,
+    PyBytes_FromStringAndSize,
+    PyBytes_GET_SIZE,
+)
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.object cimport PyObject
+from libc.stdint cimport int64_t, uint64_t
+from libc.string cimport memcpy, memmove
+
+from . import _common as C
+from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyMemoryViewObject:
+        PyObject *mbuf
+        Py_buffer view
+    object PyMemoryView_FromObject(object obj)
+    Py_ssize_t Py_REFCNT(PyObject *obj)
+
+
+cdef Py_ssize_t DEFAULT_READ_SIZE = C.DEFAULT_READ_SIZE
+# _parse() results besides a frame length (>= 0) and -need (< 0, > PARSE_CORRUPT):
+cdef Py_ssize_t PARSE_CORRUPT = -(<Py_ssize_t>1 << 62)
+cdef Py_ssize_t PARSE_HUGE = <Py_ssize_t>1 << 62  # longer than any max_frame_length
+cdef uint64_t VALUE_LIMIT = <uint64_t>1 << 62
+
+cdef enum Corruption:
+    SHORT_FRAME = 1
+    STRIP_PAST_END = 2
+    VARINT_TOO_LONG = 3
+    VARINT_OVER_64 = 4
+
+
+cdef char *FORMAT_B = "B"
+
+
+cdef inline void _fill_view(
+    Py_buffer *view, int flags, char *buf, Py_ssize_t *length, bint readonly
+) noexcept:
+    """A 1-D buffer of unsigned bytes; ``length`` must outlive the export."""
+    view.buf = buf
+    view.len = length[0]
+    view.readonly = readonly
+    view.itemsize = 1
+    view.format = FORMAT_B if flags & PyBUF_FORMAT else NULL
+    view.ndim = 1
+    view.shape = length if flags & PyBUF_ND else NULL
+    view.strides = &view.itemsize if flags & PyBUF_STRIDES else NULL
+    view.suboffsets = NULL
+    view.internal = NULL
+
+
+@cython.final
+cdef class _Block:
+    """Decoder storage. Exports read-only views of all of it (frames are cut from one)."""
+
+    cdef char *data
+    cdef Py_ssize_t size
+    cdef Py_ssize_t exports
+
+    def __cinit__(self, Py_ssize_t size):
+        self.data = <char *>PyMem_Malloc(size if size > 0 else 1)
+        if self.data == NULL:
+            raise MemoryError()
+        self.size = size
+
+    def __dealloc__(self):
+        PyMem_Free(self.data)
+
+    cdef int resize(self, Py_ssize_t size) except -1:
+        # Only ever called with no export alive (see _FrameDecoder._reserve).
+        cdef char *data = <char *>PyMem_Realloc(self.data, size)
+        if data == NULL:
+            raise MemoryError()
+        self.data = data
+        self.size = size
+        return 0
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        if flags & PyBUF_WRITABLE:
+            raise BufferError("framekit frames are read-only")
+        _fill_view(view, flags, self.data, &self.size, True)
+        view.obj = self
+        self.exports += 1
+
+    def __releasebuffer__(self, Py_buffer *view):
+        self.exports -= 1
+
+
+@cython.final
+cdef class _Window:
+    """The writable region of a block that get_buffer() hands out."""
+
+    cdef _Block block
+    cdef Py_ssize_t offset
+    cdef Py_ssize_t length
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        _fill_view(view, flags, self.block.data + self.offset, &self.length, False)
+        view.obj = self
+        self.block.exports += 1
+
+    def __releasebuffer__(self, Py_buffer *view):
+        self.block.exports -= 1
+
+
+cdef inline object _cut(object base, const char *start, Py_ssize_t length):
+    """A memoryview of ``length`` bytes at ``start``, sharing ``base``'s managed buffer (which
+    keeps the memory alive). ``start`` must lie inside ``base``."""
+    cdef object view = PyMemoryView_FromObject(base)
+    cdef PyMemoryViewObject *mv = <PyMemoryViewObject *>view
+    mv.view.buf = <void *>start
+    mv.view.len = length
+    mv.view.shape[0] = length
+    return view
+
+
+cdef inline Py_ssize_t _grown(Py_ssize_t needed) noexcept:
+    """Block size for ``needed`` bytes: some headroom, never more than one read's worth."""
+    cdef Py_ssize_t headroom = needed >> 2
+    if headroom > DEFAULT_READ_SIZE:
+        headroom = DEFAULT_READ_SIZE
+    needed += headroom
+    return needed if needed > DEFAULT_READ_SIZE else DEFAULT_READ_SIZE
+
+
+cdef class _FrameDecoder:
+    """Storage, feeding, errors and end of stream; subclasses give the framing rule."""
+
+    cdef _Block _block
+    cdef object _store_view          # read-only memoryview of all of _block
+    cdef Py_ssize_t _rpos
+    cdef Py_ssize_t _wpos
+    cdef object _chunk               # bytes framed in place, or None
+    cdef object _chunk_view          # memoryview of _chunk
+    cdef const char *_cdata
+    cdef Py_ssize_t _clen
+    cdef Py_ssize_t _cpos
+    cdef object _window              # the memoryview get_buffer() handed out, or None
+    cdef Py_ssize_t _start           # where the delivered part of the parsed frame begins
+    cdef Py_ssize_t _max_frame_length
+    cdef bint _fail_fast
+    cdef bint _copy
+    cdef bint _starved               # the store holds at most one incomplete frame, no chunk
+    cdef bint _eof
+    cdef Py_ssize_t _discard         # bytes of an oversized frame still to discard
+    cdef object _discard_error       # raised once discarding ends (fail_fast=False)
+    cdef object _pending             # raised before anything else is returned
+    cdef object _corrupt             # sticky CorruptFrameError
+    # filled by _parse() for the error paths
+    cdef int _corruption
+    cdef int64_t _bad_total
+    cdef Py_ssize_t _bad_header_end
+    cdef uint64_t _huge_value
+    cdef Py_ssize_t _huge_header_end
+
+    def __cinit__(self, *args, **kwargs):
+        self._block = _Block(0)
+        self._store_view = PyMemoryView_FromObject(self._block)
+        self._chunk = None
+        self._chunk_view = None
+        self._window = None
+        self._clear()
+
+    cdef void _setup(self, Py_ssize_t max_frame_length, bint fail_fast, bint copy) noexcept:
+        self._max_frame_length = max_frame_length
+        self._fail_fast = fail_fast
+        self._copy = copy
+
+    cdef int _clear(self) except -1:
+        self._drop_buffered()
+        self._release_window()
+        self._starved = True
+        self._discard = 0
+        self._discard_error = None
+        self._pending = None
+        self._corrupt = None
+        self._eof = False
+        return 0
+
+    # --- the framing rule ----------------------------------------------------------------------
+
+    cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
+        """The wire length of the frame at ``p`` (may exceed max_frame_length; PARSE_HUGE when
+        it does not fit), ``-n`` when its header needs ``n`` more bytes, or PARSE_CORRUPT.
+        Sets ``self._start``."""
+        return PARSE_CORRUPT
+
+    cdef object _huge_length(self):
+        return int(self._huge_header_end) + int(self._huge_value) + self._adjustment_value()
+
+    cdef Py_ssize_t _adjustment_value(self) noexcept:
+        return 0
+
+    cdef object _corrupt_error(self):
+        if self._corruption == SHORT_FRAME:
+            msg = C.msg_short_frame(self._bad_total, self._bad_header_end)
+        elif self._corruption == STRIP_PAST_END:
+            msg = C.msg_strip(self._start, self._bad_total)
+        elif self._corruption == VARINT_TOO_LONG:
+            msg = C.msg_varint_long(self._bad_header_end)
+        else:
+            msg = C.MSG_VARINT_64
+        return CorruptFrameError(msg)
+
+    # --- public interface ----------------------------------------------------------------------
+
+    @property
+    def buffered(self):
+        """Bytes held that are not yet part of a returned frame."""
+        cdef Py_ssize_t n = self._wpos - self._rpos
+        if self._chunk is not None:
+            n += self._clen - self._cpos
+        return n
+
+    def feed(self, data):
+        """Take the next bytes of the stream. ``bytes`` are framed in place; others are copied."""
+        cdef Py_buffer view
+        self._check_usable()
+        if self._eof:
+            raise ValueError(C.MSG_AFTER_EOF)
+        self._release_window()
+        if PyBytes_CheckExact(data):
+            self._feed(data, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+            return
+        try:
+            PyObject_GetBuffer(data, &view, PyBUF_FULL_RO)
+        except (TypeError, BufferError):
+            raise TypeError(C.msg_not_buffer(data)) from None
+        try:
+            if not PyBuffer_IsContiguous(&view, b'C'):
+                raise TypeError(C.msg_not_buffer(data))
+            self._feed(None, <const char *>view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+
+    def next_frame(self):
+        """The next complete frame, or ``None`` when more data is needed."""
+        return self._next()
+
+    def __iter__(self):
+        """Yield complete frames until more data is needed."""
+        return self
+
+    def __next__(self):
+        frame = self._next()
+        if frame is None:
+            raise StopIteration
+        return frame
+
+    def decode(self, data):
+        """``feed(data)``, then all complete frames. An error met after k >= 1 frames is raised by
+        the next call instead, after those frames are returned."""
+        self.feed(data)
+        cdef list frames = []
+        try:
+            frame = self._next()
+            while frame is not None:
+                frames.append(frame)
+                frame = self._next()
+        except FrameError as err:
+            if not frames:
+                raise
+            self._pending = err
+        return frames
+
+    def get_buffer(self, sizehint=-1):
+        """A writable region of the decoder's storage for ``recv_into``; see ``buffer_updated``.
+
+        When a frame's length is known and its bytes have not all arrived, the region is where the
+        rest of that frame will live, large enough to hold all of it."""
+        cdef Py_ssize_t want = C.check_sizehint(sizehint)
+        cdef Py_ssize_t rest
+        cdef _Window window
+        self._check_usable()
+        if self._eof:
+            raise ValueError(C.MSG_AFTER_EOF)
+        self._release_window()
+        self._absorb_chunk()
+        rest = self._rest_of_frame()
+        if rest > want:
+            want = rest
+        self._reserve(want)
+        window = _Window.__new__(_Window)
+        window.block = self._block
+        window.offset = self._wpos
+        window.length = want
+        self._window = PyMemoryView_FromObject(window)
+        return self._window
+
+    def buffer_updated(self, nbytes):
+        """``nbytes`` bytes were written at the start of the region ``get_buffer()`` returned."""
+        cdef Py_ssize_t n, skipped
+        if self._window is None:
+            raise ValueError(C.MSG_NO_BUFFER)
+        if isinstance(nbytes, bool) or not isinstance(nbytes, int):
+            raise TypeError(f"nbytes must be an int, not {type(nbytes).__name__}")
+        size = len(self._window)
+        if not 0 <= nbytes <= size:
+            raise ValueError(C.msg_bad_nbytes(nbytes, size))
+        n = nbytes
+        self._release_window()
+        if self._discard:
+            skipped = self._discard_bytes(n)
+            self._wpos += skipped
+            self._rpos = self._wpos
+            n -= skipped
+        if n:
+            self._wpos += n
+            self._starved = False
+
+    def feed_eof(self):
+        """End of stream. Raises the error it causes at once when nothing complete comes before
+        it; otherwise ``next_frame()`` returns what comes first and then raises it."""
+        cdef Py_ssize_t total, avail
+        self._check_usable()
+        self._release_window()
+        if self._eof:
+            return None
+        self._eof = True
+        if self._pending is not None:
+            return None
+        if self._discard:
+            self._discard = 0
+            err = self._discard_error
+            self._discard_error = None
+            if err is not None:
+                raise err
+            return None
+        self._absorb_chunk()
+        avail = self._wpos - self._rpos
+        if avail == 0:
+            return None
+        total = self._parse(<const unsigned char *>self._block.data + self._rpos, avail)
+        if total == PARSE_CORRUPT:
+            return None  # next_frame() raises it in its place
+        if total < 0 or avail < total <= self._max_frame_length:
+            raise self._incomplete()
+        return None
+
+    def reset(self):
+        """Drop all buffered data and any error state; the decoder is as new."""
+        self._clear()
+
+    # --- internals -----------------------------------------------------------------------------
+
+    cdef inline int _check_usable(self) except -1:
+        if self._corrupt is not None:
+            raise self._corrupt
+        return 0
+
+    cdef object _next(self):
+        cdef Py_ssize_t pos, avail, total
+        cdef bint in_store
+        if self._pending is not None:
+            err = self._pending
+            self._pending = None
+            raise err
+        if self._corrupt is not None:
+            raise self._corrupt
+        while True:
+            if self._rpos < self._wpos:
+                in_store = True
+                pos = self._rpos
+                avail = self._wpos - pos
+                total = self._parse(<const unsigned char *>self._block.data + pos, avail)
+                if 0 <= total <= avail and total <= self._max_frame_length:
+                    self._rpos = pos + total
+                    if self._copy:
+                        return PyBytes_FromStringAndSize(
+                            self._block.data + pos + self._start, total - self._start
+                        )
+                    return _cut(
+                        self._store_view, self._block.data + pos + self._start, total - self._start
+                    )
+            elif self._chunk is not None:
+                in_store = False
+                pos = self._cpos
+                avail = self._clen - pos
+                total = self._parse(<const unsigned char *>self._cdata + pos, avail)
+                if 0 <= total <= avail and total <= self._max_frame_length:
+                    self._cpos = pos + total
+                    if self._copy:
+                        return PyBytes_FromStringAndSize(
+                            self._cdata + pos + self._start, total - self._start
+                        )
+                    return _cut(self._chunk_view, self._cdata + pos + self._start, total - self._start)
+            else:
+                return self._starve()
+            if total == PARSE_CORRUPT:
+                self._corrupt = self._corrupt_error()
+                self._drop_buffered()
+                raise self._corrupt
+            if total > self._max_frame_length:
+                self._too_long(total)
+                continue
+            if in_store and self._chunk is not None:
+                self._absorb_chunk()
+                continue
+            return self._starve()
+
+    cdef object _starve(self):
+        self._absorb_chunk()
+        if self._eof and self._rpos < self._wpos:
+            raise self._incomplete()
+        self._starved = True
+        return None
+
+    cdef object _incomplete(self):
+        err = IncompleteFrameError(
+            PyBytes_FromStringAndSize(self._block.data + self._rpos, self._wpos - self._rpos)
+        )
+        self._drop_buffered()
+        return err
+
+    cdef int _too_long(self, Py_ssize_t total) except -1:
+        """Discard the oversized frame at the read position; raise its error in stream order."""
+        frame_length = self._huge_length() if total == PARSE_HUGE else total
+        err = FrameTooLongError(frame_length, self._max_frame_length)
+        cdef Py_ssize_t remaining = total - self._skip(total)
+        if remaining and not self._eof:
+            self._discard = remaining
+            if not self._fail_fast:
+                self._discard_error = err
+                return 0
+        raise err
+
+    cdef Py_ssize_t _skip(self, Py_ssize_t n) noexcept:
+        """Drop up to ``n`` buffered bytes; return how many were dropped."""
+        cdef Py_ssize_t take = self._wpos - self._rpos
+        cdef Py_ssize_t more
+        if take > n:
+            take = n
+        self._rpos += take
+        if self._chunk is not None and take < n:
+            more = self._clen - self._cpos
+            if more > n - take:
+                more = n - take
+            self._cpos += more
+            take += more
+        return take
+
+    cdef Py_ssize_t _discard_bytes(self, Py_ssize_t n):
+        """Discard the first of ``n`` arriving bytes that belong to an oversized frame."""
+        cdef Py_ssize_t take = self._discard if self._discard < n else n
+        self._discard -= take
+        if not self._discard and self._discard_error is not None:
+            self._pending = self._discard_error
+            self._discard_error = None
+        return take
+
+    cdef int _feed(self, object owner, const char *data, Py_ssize_t n) except -1:
+        """Take ``n`` bytes at ``data``; ``owner`` is the ``bytes`` object to frame in place,
+        or None when the bytes must be copied (they belong to a mutable buffer)."""
+        cdef Py_ssize_t pos = 0
+        if self._discard:
+            pos = self._discard_bytes(n)
+        if pos == n:
+            return 0
+        if self._chunk is not None and self._cpos == self._clen:
+            self._chunk = None
+            self._chunk_view = None
+        if self._chunk is None and self._rpos == self._wpos:
+            pass
+        elif self._starved:
+            pos = self._complete(data, pos, n)
+            if pos == n:
+                self._starved = False
+                return 0
+        else:
+            self._absorb_chunk()
+            owner = None
+        if owner is None:
+            self._append(data + pos, n - pos)
+        else:
+            self._chunk = owner
+            self._chunk_view = PyMemoryView_FromObject(owner)
+            self._cdata = data
+            self._clen = n
+            self._cpos = pos
+        self._starved = False
+        return 0
+
+    cdef int _absorb_chunk(self) except -1:
+        """Move the unread rest of the chunk into the store (it must precede what comes next)."""
+        if self._chunk is not None:
+            # the chunk stays referenced until the copy is done
+            self._append(self._cdata + self._cpos, self._clen - self._cpos)
+            self._chunk = None
+            self._chunk_view = None
+        return 0
+
+    cdef Py_ssize_t _complete(self, const char *data, Py_ssize_t pos, Py_ssize_t n) except -1:
+        """Copy from ``data`` into the store what the incomplete frame there still lacks (and no
+        more), so that the rest of ``data`` can be framed in place. Returns the new position."""
+        cdef Py_ssize_t total, need, have
+        while pos < n:
+            have = self._wpos - self._rpos
+            total = self._parse(<const unsigned char *>self._block.data + self._rpos, have)
+            if total == PARSE_CORRUPT or total > self._max_frame_length:
+                break  # next_frame() raises it in its place
+            if total < 0:
+                need = -total
+            else:
+                need = total - have
+                if need <= 0:
+                    break
+            self._reserve(need)
+            if need > n - pos:
+                need = n - pos
+            memcpy(self._block.data + self._wpos, data + pos, need)
+            self._wpos += need
+            pos += need
+        return pos
+
+    cdef Py_ssize_t _rest_of_frame(self) noexcept:
+        """Bytes still missing of the frame at the read position, when its length is known."""
+        cdef Py_ssize_t have = self._wpos - self._rpos
+        if have == 0:
+            return 0
+        cdef Py_ssize_t total = self._parse(
+            <const unsigned char *>self._block.data + self._rpos, have
+        )
+        if total < 0 or total > self._max_frame_length or total <= have:
+            return 0
+        return total - have
+
+    cdef int _append(self, const char *data, Py_ssize_t n) except -1:
+        self._reserve(n)
+        memcpy(self._block.data + self._wpos, data, n)
+        self._wpos += n
+        return 0
+
+    cdef inline bint _pinned(self) noexcept:
+        """Whether a frame or a get_buffer() window still views the current block."""
+        cdef PyMemoryViewObject *base = <PyMemoryViewObject *>self._store_view
+        return Py_REFCNT(base.mbuf) > 1 or self._block.exports > 1
+
+    cdef int _reserve(self, Py_ssize_t n) except -1:
+        """Make room for ``n`` bytes at ``wpos`` without touching memory a live frame views."""
+        cdef Py_ssize_t unread, size
+        cdef _Block fresh
+        if self._wpos + n <= self._block.size:
+            return 0
+        unread = self._wpos - self._rpos
+        size = _grown(unread + n)
+        if not self._pinned():
+            if self._rpos:
+                memmove(self._block.data, self._block.data + self._rpos, unread)
+                self._rpos = 0
+                self._wpos = unread
+            if unread + n > self._block.size:
+                self._store_view = None  # releases the block's only export
+                self._block.resize(size)
+                self._store_view = PyMemoryView_FromObject(self._block)
+            return 0
+        fresh = _Block(size)
+        memcpy(fresh.data, self._block.data + self._rpos, unread)
+        self._block = fresh
+        self._store_view = PyMemoryView_FromObject(fresh)
+        self._rpos = 0
+        self._wpos = unread
+        return 0
+
+    cdef int _drop_buffered(self) except -1:
+        self._rpos = self._wpos  # positions move back only through _reserve's check
+        self._chunk = None
+        self._chunk_view = None
+        return 0
+
+    cdef int _release_window(self) except -1:
+        if self._window is not None:
+            self._window.release()
+            self._window = None
+        return 0
+
+
+cdef inline uint64_t _read_uint(const unsigned char *p, Py_ssize_t width, bint big) noexcept:
+    cdef uint64_t value = 0
+    cdef Py_ssize_t i
+    if big:
+        if width == 4:
+            return (<uint64_t>p[0] << 24) | (<uint64_t>p[1] << 16) | (<uint64_t>p[2] << 8) | p[3]
+        if width == 2:
+            return (<uint64_t>p[0] << 8) | p[1]
+        for i in range(width):
+            value = (value << 8) | p[i]
+    else:
+        if width == 4:
+            return (<uint64_t>p[3] << 24) | (<uint64_t>p[2] << 16) | (<uint64_t>p[1] << 8) | p[0]
+        if width == 2:
+            return (<uint64_t>p[1] << 8) | p[0]
+        for i in range(width - 1, -1, -1):
+            value = (value << 8) | p[i]
+    return value
+
+
+cdef class LengthFieldDecoder(_FrameDecoder):
+    """Frames carrying their own length in a fixed-width unsigned integer field (Netty's
+    ``LengthFieldBasedFrameDecoder``).
+
+    A frame on the wire is ``header_end + value + length_adjustment`` bytes from its first byte,
+    where ``header_end = length_field_offset + length_field_length``; the frame delivered is the
+    wire bytes ``[initial_bytes_to_strip, total)`` (``None``: from ``header_end``, the payload)::
+
+        length_field_length=2 (defaults otherwise)
+        BEFORE (14 bytes)               AFTER (12 bytes)
+        +--------+----------------+      +----------------+
+        | 0x000C | "HELLO, WORLD" | ---> | "HELLO, WORLD" |
+        +--------+----------------+      +----------------+
+    """
+
+    cdef Py_ssize_t _width
+    cdef Py_ssize_t _offset
+    cdef Py_ssize_t _header_end
+    cdef Py_ssize_t _adjustment
+    cdef Py_ssize_t _strip
+    cdef bint _big
+
+    def __init__(
+        self,
+        length_field_length=4,
+        *,
+        length_field_offset=0,
+        length_adjustment=0,
+        initial_bytes_to_strip=None,
+        byteorder="big",
+        max_frame_length=C.DEFAULT_MAX_FRAME_LENGTH,
+        fail_fast=True,
+        copy=False,
+    ):
+        width, offset, adjustment, strip, big, max_len = C.check_length_field(
+            length_field_length,
+            length_field_offset,
+            length_adjustment,
+            initial_bytes_to_strip,
+            byteorder,
+            max_frame_length,
+        )
+        self._setup(max_len, bool(fail_fast), bool(copy))
+        self._width = width
+        self._offset = offset
+        self._header_end = offset + width
+        self._adjustment = adjustment
+        self._strip = strip
+        self._start = strip
+        self._big = big
+
+    cdef Py_ssize_t _adjustment_value(self) noexcept:
+        return self._adjustment
+
+    cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
+        cdef Py_ssize_t header_end = self._header_end
+        if avail < header_end:
+            return avail - header_end
+        cdef uint64_t value = _read_uint(p + self._offset, self._width, self._big)
+        if value > VALUE_LIMIT:
+            self._huge_value = value
+            self._huge_header_end = header_end
+            return PARSE_HUGE
+        cdef Py_ssize_t total = header_end + <Py_ssize_t>value + self._adjustment
+        if total < header_end:
+            self._corruption = SHORT_FRAME
+            self._bad_total = total
+            self._bad_header_end = header_end
+            return PARSE_CORRUPT
+        if self._strip > total:
+            self._corruption = STRIP_PAST_END
+            self._bad_total = total
+            return PARSE_CORRUPT
+        return total
+
+
+cdef class VarintLengthDecoder(_FrameDecoder):
+    """Frames whose length is an unsigned base-128 varint (protobuf / LEB128: 7 bits a byte,
+    least significant group first, high bit set on every byte but the last)::
+
+        BEFORE (302 bytes)              AFTER (300 bytes)
+        +-----------+--------------+     +--------------+
+        | 0xAC 0x02 | 300 bytes    | --> | 300 bytes    |
+        +-----------+--------------+     +--------------+
+
+    Options as in :class:`LengthFieldDecoder`; ``header_end`` is where the varint ends.
+    """
+
+    cdef Py_ssize_t _offset
+    cdef Py_ssize_t _adjustment
+    cdef Py_ssize_t _strip
+    cdef Py_ssize_t _max_length_bytes
+
+    def __init__(
+        self,
+        *,
+        length_field_offset=0,
+        length_adjustment=0,
+        initial_bytes_to_strip=None,
+        max_length_bytes=10,
+        max_frame_length=C.DEFAULT_MAX_FRAME_LENGTH,
+        fail_fast=True,
+        copy=False,
+    ):
+        offset, adjustment, strip, nbytes, max_len = C.check_varint(
+            length_field_offset,
+            length_adjustment,
+            initial_bytes_to_strip,
+            max_length_bytes,
+            max_frame_length,
+        )
+        self._setup(max_len, bool(fail_fast), bool(copy))
+        self._offset = offset
+        self._adjustment = adjustment
+        self._strip = strip
+        self._max_length_bytes = nbytes
+
+    cdef Py_ssize_t _adjustment_value(self) noexcept:
+        return self._adjustment
+
+    cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
+        cdef Py_ssize_t offset = self._offset
+        cdef Py_ssize_t i, header_end = 0, strip, total
+        cdef uint64_t value = 0, byte
+        cdef int shift = 0
+        if avail <= offset:
+            return avail - offset - 1
+        for i in range(self._max_length_bytes):
+            if offset + i >= avail:
+                return -1
+            byte = p[offset + i]
+            if shift == 63 and byte > 1:
+                self._corruption = VARINT_OVER_64
+                return PARSE_CORRUPT
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                header_end = offset + i + 1
+                break
+            shift += 7
+        else:
+            self._corruption = VARINT_TOO_LONG
+            self._bad_header_end = self._max_length_bytes
+            return PARSE_CORRUPT
+        if value > VALUE_LIMIT:
+            self._huge_value = value
+            self._huge_header_end = header_end
+            return PARSE_HUGE
+        total = header_end + <Py_ssize_t>value + self._adjustment
+        if total < header_end:
+            self._corruption = SHORT_FRAME
+            self._bad_total = total
+            self._bad_header_end = header_end
+            return PARSE_CORRUPT
+        strip = header_end if self._strip < 0 else self._strip
+        self._start = strip
+        if strip > total:
+            self._corruption = STRIP_PAST_END
+            self._bad_total = total
+            return PARSE_CORRUPT
+        return total
+
+
+cdef class FixedLengthDecoder(_FrameDecoder):
+    """Frames of exactly ``frame_length`` bytes (Netty's ``FixedLengthFrameDecoder``)::
+
+        frame_length=3
+        +---+----+------+----+      +-----+-----+-----+
+        | A | BC | DEFG | HI | ---> | ABC | DEF | GHI |
+        +---+----+------+----+      +-----+-----+-----+
+    """
+
+    cdef Py_ssize_t _frame_length
+
+    def __init__(self, frame_length, *, copy=False):
+        length = C.check_fixed(frame_length)
+        self._setup(length, True, bool(copy))
+        self._frame_length = length
+        self._start = 0
+
+    cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
+        return self._frame_length
+
+
+# --- encoders -----------------------------------------------------------------------------------
+
+
+cdef class _Payloads:
+    """The buffers of a batch of payloads, held while they are measured and then copied."""
+
+    cdef Py_buffer *views
+    cdef Py_ssize_t count
+
+    def __cinit__(self, payloads):
+        cdef Py_ssize_t i = 0
+        items = payloads if isinstance(payloads, (list, tuple)) else list(payloads)
+        self.views = <Py_buffer *>PyMem_Malloc(len(items) * sizeof(Py_buffer) + 1)
+        if self.views == NULL:
+            raise MemoryError()
+        for item in items:
+            _get_payload(item, &self.views[i])
+            i += 1
+            self.count = i
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(self.count):
+            PyBuffer_Release(&self.views[i])
+        PyMem_Free(self.views)
+
+
+cdef int _get_payload(object payload, Py_buffer *view) except -1:
+    try:
+        PyObject_GetBuffer(payload, view, PyBUF_FULL_RO)
+    except (TypeError, BufferError):
+        raise TypeError(C.msg_not_buffer(payload)) from None
+    if not PyBuffer_IsContiguous(view, b'C'):
+        PyBuffer_Release(view)
+        raise TypeError(C.msg_not_buffer(payload))
+    return 0
+
+
+cdef int _check_payload_length(object payload_length) except -1:
+    if isinstance(payload_length, bool) or not isinstance(payload_length, int):
+        raise TypeError(f"payload_length must be an int, not {type(payload_length).__name__}")
+    if payload_length < 0:
+        raise ValueError(f"payload_length must be >= 0, got {payload_length}")
+    return 0
+
+
+cdef class LengthFieldEncoder:
+    """Prefixes each payload with its length (Netty's ``LengthFieldPrepender``).
+
+    The field holds ``len(payload) + length_adjustment`` (plus the field's own width when
+    ``length_includes_header``)::
+
+        length_field_length=2
+        +----------------+      +--------+----------------+
+        | "HELLO, WORLD" | ---> | 0x000C | "HELLO, WORLD" |
+        +----------------+      +--------+----------------+
+    """
+
+    cdef Py_ssize_t _width
+    cdef bint _big
+    cdef Py_ssize_t _adjustment
+    cdef bint _includes_header
+    cdef Py_ssize_t _max_frame_length
+
+    def __init__(
+        self,
+        length_field_length=4,
+        *,
+        byteorder="big",
+        length_adjustment=0,
+        length_includes_header=False,
+        max_frame_length=C.DEFAULT_MAX_FRAME_LENGTH,
+    ):
+        (
+            self._width,
+            self._big,
+            self._adjustment,
+            self._includes_header,
+            self._max_frame_length,
+        ) = C.check_length_encoder(
+            length_field_length, byteorder, length_adjustment, length_includes_header,
+            max_frame_length,
+        )
+
+    cdef uint64_t _value(self, Py_ssize_t payload_length) except? 0xFFFFFFFFFFFFFFFF:
+        """The field's value for a payload; raises (writing nothing) what cannot be framed."""
+        cdef Py_ssize_t total = self._width + payload_length
+        if total > self._max_frame_length:
+            raise FrameTooLongError(total, self._max_frame_length)
+        cdef Py_ssize_t value = payload_length + self._adjustment
+        if self._includes_header:
+            value += self._width
+        if value < 0:
+            raise ValueError(f"length field value {value} is negative")
+        if self._width < 8 and (<uint64_t>value >> (8 * self._width)):
+            raise FrameTooLongError(total, self._max_frame_length)
+        return <uint64_t>value
+
+    cdef void _write(self, char *out, uint64_t value) noexcept:
+        cdef Py_ssize_t i, width = self._width
+        for i in range(width):
+            out[width - 1 - i if self._big else i] = <char>(value & 0xFF)
+            value >>= 8
+
+    def encode_header(self, payload_length):
+        """The length field for a payload of ``payload_length`` bytes."""
+        _check_payload_length(payload_length)
+        if payload_length > self._max_frame_length:
+            raise FrameTooLongError(self._width + payload_length, self._max_frame_length)
+        cdef uint64_t value = self._value(payload_length)
+        out = PyBytes_FromStringAndSize(NULL, self._width)
+        self._write(PyBytes_AS_STRING(out), value)
+        return out
+
+    def encode(self, payload):
+        """Header and payload as one ``bytes``."""
+        cdef Py_buffer view
+        _get_payload(payload, &view)
+        try:
+            value = self._value(view.len)
+            out = PyBytes_FromStringAndSize(NULL, self._width + view.len)
+            self._write(PyBytes_AS_STRING(out), value)
+            memcpy(PyBytes_AS_STRING(out) + self._width, view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        return out
+
+    def encode_many(self, payloads):
+        """Every payload framed, in one contiguous ``bytes``; nothing if any is refused."""
+        cdef _Payloads batch = _Payloads(payloads)
+        cdef Py_ssize_t i, total = 0
+        cdef char *out
+        for i in range(batch.count):
+            self._value(batch.views[i].len)
+            total += self._width + batch.views[i].len
+        result = PyBytes_FromStringAndSize(NULL, total)
+        out = PyBytes_AS_STRING(result)
+        for i in range(batch.count):
+            self._write(out, self._value(batch.views[i].len))
+            out += self._width
+            memcpy(out, batch.views[i].buf, batch.views[i].len)
+            out += batch.views[i].len
+        return result
+
+    def decoder(self, **overrides):
+        """The decoder that reads back exactly what this encoder writes."""
+        kwargs = {
+            "length_adjustment": -self._adjustment - (self._width if self._includes_header else 0),
+            "byteorder": "big" if self._big else "little",
+            "max_frame_length": self._max_frame_length,
+        }
+        kwargs.update(overrides)
+        return LengthFieldDecoder(self._width, **kwargs)
+
+
+cdef inline Py_ssize_t _varint_size(uint64_t value) noexcept:
+    cdef Py_ssize_t n = 1
+    while value >= 0x80:
+        value >>= 7
+        n += 1
+    return n
+
+
+cdef inline char *_write_varint(char *out, uint64_t value) noexcept:
+    while value >= 0x80:
+        out[0] = <char>((value & 0x7F) | 0x80)
+        out += 1
+        value >>= 7
+    out[0] = <char>value
+    return out + 1
+
+
+cdef class VarintLengthEncoder:
+    """Prefixes each payload with its length as a base-128 varint (protobuf's delimited form)."""
+
+    cdef Py_ssize_t _max_frame_length
+
+    def __init__(self, *, max_frame_length=C.DEFAULT_MAX_FRAME_LENGTH):
+        self._max_frame_length = C.check_max_frame_length(max_frame_length, 1)
+
+    cdef int _check(self, Py_ssize_t payload_length) except -1:
+        cdef Py_ssize_t total = _varint_size(payload_length) + payload_length
+        if total > self._max_frame_length:
+            raise FrameTooLongError(total, self._max_frame_length)
+        return 0
+
+    def encode_header(self, payload_length):
+        """The varint for a payload of ``payload_length`` bytes."""
+        cdef char buf[10]
+        _check_payload_length(payload_length)
+        if payload_length > self._max_frame_length:
+            header = C.varint(payload_length)
+            raise FrameTooLongError(len(header) + payload_length, self._max_frame_length)
+        self._check(payload_length)
+        return PyBytes_FromStringAndSize(buf, _write_varint(buf, payload_length) - buf)
+
+    def encode(self, payload):
+        """Header and payload as one ``bytes``."""
+        cdef Py_buffer view
+        cdef char *out
+        _get_payload(payload, &view)
+        try:
+            self._check(view.len)
+            result = PyBytes_FromStringAndSize(NULL, _varint_size(view.len) + view.len)
+            out = _write_varint(PyBytes_AS_STRING(result), view.len)
+            memcpy(out, view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        return result
+
+    def encode_many(self, payloads):
+        """Every payload framed, in one contiguous ``bytes``; nothing if any is refused."""
+        cdef _Payloads batch = _Payloads(payloads)
+        cdef Py_ssize_t i, total = 0
+        cdef char *out
+        for i in range(batch.count):
+            self._check(batch.views[i].len)
+            total += _varint_size(batch.views[i].len) + batch.views[i].len
+        result = PyBytes_FromStringAndSize(NULL, total)
+        out = PyBytes_AS_STRING(result)
+        for i in range(batch.count):
+            out = _write_varint(out, batch.views[i].len)
+            memcpy(out, batch.views[i].buf, batch.views[i].len)
+            out += batch.views[i].len
+        return result
+
+    def decoder(self, **overrides):
+        """The decoder that reads back exactly what this encoder writes."""
+        kwargs = {"max_frame_length": self._max_frame_length}
+        kwargs.update(overrides)
+        return VarintLengthDecoder(**kwargs)
