@@ -41,14 +41,46 @@ from .errors import CorruptFrameError, FrameError, FrameTooLongError, Incomplete
 
 
 cdef extern from "Python.h":
+    # CPython's own layout (Include/memoryobject.h, cpython/memoryobject.h from 3.13)
     ctypedef struct PyMemoryViewObject:
         PyObject *mbuf
+        Py_hash_t hash
+        int flags
+        Py_ssize_t exports
         Py_buffer view
+        PyObject *weakreflist
+    int _Py_MEMORYVIEW_RELEASED
     object PyMemoryView_FromObject(object obj)
     Py_ssize_t Py_REFCNT(PyObject *obj)
+    Py_ssize_t Py_SIZE(PyObject *obj)
+    bint PyBytes_CheckExact_p "PyBytes_CheckExact" (PyObject *obj)
+
+
+cdef extern from *:
+    """
+    /* Reusing a dropped frame relies on a reference count of 1 meaning "nobody else": true with
+       the GIL, not promised by free-threaded builds. The bytes layout (ob_shash) is known up to
+       3.13. */
+    #if !defined(Py_GIL_DISABLED) && PY_VERSION_HEX < 0x030E0000
+    #define FRAMEKIT_REUSE_FRAMES 1
+    static inline void framekit_forget_hash(PyObject *o) {
+        _Py_COMP_DIAG_PUSH
+        _Py_COMP_DIAG_IGNORE_DEPR_DECLS
+        ((PyBytesObject *)o)->ob_shash = -1;
+        _Py_COMP_DIAG_POP
+    }
+    #else
+    #define FRAMEKIT_REUSE_FRAMES 0
+    static inline void framekit_forget_hash(PyObject *o) { (void)o; }
+    #endif
+    """
+    bint FRAMEKIT_REUSE_FRAMES
+    void framekit_forget_hash(PyObject *o)
 
 
 cdef Py_ssize_t DEFAULT_READ_SIZE = C.DEFAULT_READ_SIZE
+# A block left to frames still alive is kept for reuse once they are gone, if it is this small.
+cdef Py_ssize_t SPARE_BLOCK_LIMIT = 4 * C.DEFAULT_READ_SIZE
 # _parse() results besides a frame length (>= 0) and -need (< 0, > PARSE_CORRUPT):
 cdef Py_ssize_t PARSE_CORRUPT = -(<Py_ssize_t>1 << 62)
 cdef Py_ssize_t PARSE_HUGE = <Py_ssize_t>1 << 62  # longer than any max_frame_length
@@ -138,11 +170,37 @@ cdef inline object _cut(object base, const char *start, Py_ssize_t length):
     """A memoryview of ``length`` bytes at ``start``, sharing ``base``'s managed buffer (which
     keeps the memory alive). ``start`` must lie inside ``base``."""
     cdef object view = PyMemoryView_FromObject(base)
-    cdef PyMemoryViewObject *mv = <PyMemoryViewObject *>view
+    _point(<PyMemoryViewObject *>view, start, length)
+    return view
+
+
+cdef inline void _point(PyMemoryViewObject *mv, const char *start, Py_ssize_t length) noexcept:
     mv.view.buf = <void *>start
     mv.view.len = length
     mv.view.shape[0] = length
-    return view
+    mv.hash = -1
+
+
+cdef inline bint _only_ours(PyObject *frame, object base) noexcept:
+    """Whether a frame we returned earlier (borrowed here: ``frame`` adds no reference) is now
+    referenced by us alone, unreleased, unexported, without weak references, and cut from
+    ``base``: then nobody can tell if it is pointed at new bytes and returned again (as CPython's
+    zip() reuses its result tuple)."""
+    cdef PyMemoryViewObject *mv = <PyMemoryViewObject *>frame
+    return (
+        FRAMEKIT_REUSE_FRAMES
+        and Py_REFCNT(frame) == 1
+        and mv.mbuf == (<PyMemoryViewObject *>base).mbuf
+        and not (mv.flags & _Py_MEMORYVIEW_RELEASED)
+        and mv.exports == 0
+        and mv.weakreflist == NULL
+    )
+
+
+cdef inline bint _viewed(_Block block, object base) noexcept:
+    """Whether anything but ``base`` (the block's one read-only view, which the decoder holds)
+    views ``block``: a frame cut from ``base``, or a get_buffer() window."""
+    return Py_REFCNT((<PyMemoryViewObject *>base).mbuf) > 1 or block.exports > 1
 
 
 cdef inline Py_ssize_t _grown(Py_ssize_t needed) noexcept:
@@ -159,6 +217,8 @@ cdef class _FrameDecoder:
 
     cdef _Block _block
     cdef object _store_view          # read-only memoryview of all of _block
+    cdef _Block _spare               # the previous block, reused when no frame views it any more
+    cdef object _spare_view          # its read-only memoryview
     cdef Py_ssize_t _rpos
     cdef Py_ssize_t _wpos
     cdef object _chunk               # bytes framed in place, or None
@@ -167,6 +227,8 @@ cdef class _FrameDecoder:
     cdef Py_ssize_t _clen
     cdef Py_ssize_t _cpos
     cdef object _window              # the memoryview get_buffer() handed out, or None
+    cdef object _recent              # the last frame returned, and the one before it: reused
+    cdef object _older               #   when the caller has dropped them (see _frame_view)
     cdef Py_ssize_t _start           # where the delivered part of the parsed frame begins
     cdef Py_ssize_t _max_frame_length
     cdef bint _fail_fast
@@ -187,9 +249,13 @@ cdef class _FrameDecoder:
     def __cinit__(self, *args, **kwargs):
         self._block = _Block(0)
         self._store_view = PyMemoryView_FromObject(self._block)
+        self._spare = None
+        self._spare_view = None
         self._chunk = None
         self._chunk_view = None
         self._window = None
+        self._recent = None
+        self._older = None
         self._clear()
 
     cdef void _setup(self, Py_ssize_t max_frame_length, bint fail_fast, bint copy) noexcept:
@@ -198,6 +264,7 @@ cdef class _FrameDecoder:
         self._copy = copy
 
     cdef int _clear(self) except -1:
+        self._forget_frames()
         self._drop_buffered()
         self._release_window()
         self._starved = True
@@ -397,10 +464,10 @@ cdef class _FrameDecoder:
                 if 0 <= total <= avail and total <= self._max_frame_length:
                     self._rpos = pos + total
                     if self._copy:
-                        return PyBytes_FromStringAndSize(
+                        return self._frame_bytes(
                             self._block.data + pos + self._start, total - self._start
                         )
-                    return _cut(
+                    return self._frame_view(
                         self._store_view, self._block.data + pos + self._start, total - self._start
                     )
             elif self._chunk is not None:
@@ -411,10 +478,12 @@ cdef class _FrameDecoder:
                 if 0 <= total <= avail and total <= self._max_frame_length:
                     self._cpos = pos + total
                     if self._copy:
-                        return PyBytes_FromStringAndSize(
+                        return self._frame_bytes(
                             self._cdata + pos + self._start, total - self._start
                         )
-                    return _cut(self._chunk_view, self._cdata + pos + self._start, total - self._start)
+                    return self._frame_view(
+                        self._chunk_view, self._cdata + pos + self._start, total - self._start
+                    )
             else:
                 return self._starve()
             if total == PARSE_CORRUPT:
@@ -428,6 +497,47 @@ cdef class _FrameDecoder:
                 self._absorb_chunk()
                 continue
             return self._starve()
+
+    cdef inline object _frame_view(self, object base, const char *start, Py_ssize_t length):
+        """A frame cut from ``base``. In a loop like ``for frame in decoder`` the frame returned
+        two calls ago has been dropped by then; reusing it saves an allocation per frame."""
+        cdef object view
+        if self._older is not None and _only_ours(<PyObject *>self._older, base):
+            view = self._older
+            _point(<PyMemoryViewObject *>view, start, length)
+        else:
+            view = _cut(base, start, length)
+        self._older = self._recent
+        self._recent = view
+        return view
+
+    cdef inline object _frame_bytes(self, const char *start, Py_ssize_t length):
+        """A ``bytes`` frame (copy=True). As with views, the ``bytes`` returned two calls ago is
+        reused when nothing but this decoder references it and it has the right size."""
+        cdef object frame
+        cdef PyObject *older = <PyObject *>self._older
+        if (
+            FRAMEKIT_REUSE_FRAMES
+            and self._older is not None
+            and Py_REFCNT(older) == 1
+            and PyBytes_CheckExact_p(older)
+            and Py_SIZE(older) == length
+            and length > 1  # empty and 1-byte bytes may be shared singletons
+        ):
+            frame = self._older
+            memcpy(PyBytes_AS_STRING(frame), start, length)
+            framekit_forget_hash(older)
+        else:
+            frame = PyBytes_FromStringAndSize(start, length)
+        self._older = self._recent
+        self._recent = frame
+        return frame
+
+    cdef int _forget_frames(self) except -1:
+        """Drop our references to returned frames (they would pin the memory they view)."""
+        self._recent = None
+        self._older = None
+        return 0
 
     cdef object _starve(self):
         self._absorb_chunk()
@@ -503,6 +613,7 @@ cdef class _FrameDecoder:
         if owner is None:
             self._append(data + pos, n - pos)
         else:
+            self._forget_frames()
             self._chunk = owner
             self._chunk_view = PyMemoryView_FromObject(owner)
             self._cdata = data
@@ -563,8 +674,7 @@ cdef class _FrameDecoder:
 
     cdef inline bint _pinned(self) noexcept:
         """Whether a frame or a get_buffer() window still views the current block."""
-        cdef PyMemoryViewObject *base = <PyMemoryViewObject *>self._store_view
-        return Py_REFCNT(base.mbuf) > 1 or self._block.exports > 1
+        return _viewed(self._block, self._store_view)
 
     cdef int _reserve(self, Py_ssize_t n) except -1:
         """Make room for ``n`` bytes at ``wpos`` without touching memory a live frame views."""
@@ -574,6 +684,7 @@ cdef class _FrameDecoder:
             return 0
         unread = self._wpos - self._rpos
         size = _grown(unread + n)
+        self._forget_frames()
         if not self._pinned():
             if self._rpos:
                 memmove(self._block.data, self._block.data + self._rpos, unread)
@@ -584,10 +695,22 @@ cdef class _FrameDecoder:
                 self._block.resize(size)
                 self._store_view = PyMemoryView_FromObject(self._block)
             return 0
-        fresh = _Block(size)
+        # Frames still view this block: move on, to the spare block if nothing views it now.
+        if (
+            self._spare is not None
+            and self._spare.size >= unread + n
+            and not _viewed(self._spare, self._spare_view)
+        ):
+            fresh, fresh_view = self._spare, self._spare_view
+        else:
+            fresh = _Block(size)
+            fresh_view = PyMemoryView_FromObject(fresh)
         memcpy(fresh.data, self._block.data + self._rpos, unread)
-        self._block = fresh
-        self._store_view = PyMemoryView_FromObject(fresh)
+        if self._block.size <= SPARE_BLOCK_LIMIT:
+            self._spare, self._spare_view = self._block, self._store_view
+        else:
+            self._spare, self._spare_view = None, None
+        self._block, self._store_view = fresh, fresh_view
         self._rpos = 0
         self._wpos = unread
         return 0

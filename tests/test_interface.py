@@ -6,7 +6,9 @@ import array
 import os
 import subprocess
 import sys
+import weakref
 from types import ModuleType
+from typing import Any
 
 import pytest
 from helpers import run_feed
@@ -255,3 +257,77 @@ def test_require_extension_fails_loudly_without_it() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
     )
     assert strict.returncode != 0 and "FRAMEKIT_REQUIRE_EXTENSION" in strict.stderr
+
+
+def _frames_of(fk: ModuleType, count: int) -> Any:
+    dec = fk.LengthFieldDecoder(1)
+    dec.feed(b"".join(bytes([3]) + bytes([i]) * 3 for i in range(count)))
+    return dec
+
+
+def test_dropped_frames_with_weak_references_keep_their_bytes(fk: ModuleType) -> None:
+    refs = []
+    for frame in _frames_of(fk, 50):
+        refs.append((weakref.ref(frame), bytes(frame)))
+    for ref, content in refs:
+        alive = ref()
+        if alive is not None:
+            assert bytes(alive) == content
+
+
+def test_released_and_sliced_frames_stay_correct(fk: ModuleType) -> None:
+    subs = []
+    got = []
+    for i, frame in enumerate(_frames_of(fk, 60)):
+        got.append(bytes(frame))
+        if i % 3 == 0:
+            frame.release()
+        elif i % 3 == 1:
+            subs.append((frame[1:], bytes(frame[1:])))
+            subs.append((memoryview(frame), bytes(frame)))
+    assert got == [bytes([i]) * 3 for i in range(60)]
+    for view, content in subs:
+        assert bytes(view) == content
+
+
+def test_hash_of_frames_follows_their_bytes(fk: ModuleType) -> None:
+    hashes = [(hash(frame), bytes(frame)) for frame in _frames_of(fk, 40)]
+    assert all(h == hash(content) for h, content in hashes)
+
+
+def test_frames_exported_to_other_objects_stay_correct(fk: ModuleType) -> None:
+    exported = []
+    for frame in _frames_of(fk, 40):
+        exported.append((array.array("B", frame), bytes(frame)))
+        exported.append((bytearray(frame), bytes(frame)))
+    for obj, content in exported:
+        assert bytes(obj) == content
+
+
+def test_copied_frames_are_independent_bytes(fk: ModuleType) -> None:
+    """copy=True frames kept anywhere keep their bytes and a hash that matches them."""
+    dec = fk.LengthFieldDecoder(1, copy=True)
+    dec.feed(b"".join(b"\x04" + bytes([i]) * 4 for i in range(100)))
+    kept = []
+    seen = set()
+    for i, frame in enumerate(dec):
+        assert type(frame) is bytes
+        assert hash(frame) == hash(bytes(memoryview(frame)))
+        if i % 2:
+            kept.append(frame)
+        if i % 5 == 0:
+            seen.add(frame)
+    assert kept == [bytes([i]) * 4 for i in range(1, 100, 2)]
+    assert seen == {bytes([i]) * 4 for i in range(0, 100, 5)}
+
+
+def test_dropped_frames_of_varying_sizes(fk: ModuleType) -> None:
+    """Frames dropped as soon as they are read (the common loop) come out right in both kinds."""
+    sizes = [(i * 7) % 23 for i in range(300)]
+    wire = b"".join(bytes([n]) + bytes([n]) * n for n in sizes)
+    for copy in (False, True):
+        dec = fk.LengthFieldDecoder(1, copy=copy)
+        dec.feed(wire)
+        assert [(len(f), f[:1] == bytes([len(f)])[: len(f)]) for f in dec] == [
+            (n, True) for n in sizes
+        ]
