@@ -296,7 +296,7 @@ def test_hash_of_frames_follows_their_bytes(fk: ModuleType) -> None:
 
 
 def test_frames_exported_to_other_objects_stay_correct(fk: ModuleType) -> None:
-    exported = []
+    exported: list[tuple[Any, bytes]] = []
     for frame in _frames_of(fk, 40):
         exported.append((array.array("B", frame), bytes(frame)))
         exported.append((bytearray(frame), bytes(frame)))
