@@ -489,7 +489,7 @@ class LengthFieldDecoder(_FrameDecoder):
         unpack = self._unpack
         header_end = self._header_end
         field = self._offset
-        adjustment = self._adjustment
+        base = header_end + self._adjustment  # total = base + value
         strip = self._strip
         smallest = max(header_end, strip)  # a shorter total is corrupt: next_frame() says so
         largest = self._max_frame_length
@@ -503,11 +503,12 @@ class LengthFieldDecoder(_FrameDecoder):
                     view = self._store_view
                     if view is None:
                         view = self._store_view = memoryview(store).toreadonly()
-                    while end - pos >= header_end:
-                        total = header_end + unpack(store, pos + field)[0] + adjustment
-                        if total < smallest or total > largest or end - pos < total:
-                            break
+                    last = end - header_end  # the last position a header can start at
+                    while pos <= last:
+                        total = base + unpack(store, pos + field)[0]
                         nxt = pos + total
+                        if nxt > end or total < smallest or total > largest:
+                            break
                         self._rpos = nxt
                         yield bytes(view[pos + strip : nxt]) if copy else view[pos + strip : nxt]
                         if self._rpos != nxt or self._store is not store:
@@ -518,11 +519,12 @@ class LengthFieldDecoder(_FrameDecoder):
                     pos, end = self._cpos, len(chunk)
                     view = self._chunk_view
                     assert view is not None
-                    while end - pos >= header_end:
-                        total = header_end + unpack(chunk, pos + field)[0] + adjustment
-                        if total < smallest or total > largest or end - pos < total:
-                            break
+                    last = end - header_end
+                    while pos <= last:
+                        total = base + unpack(chunk, pos + field)[0]
                         nxt = pos + total
+                        if nxt > end or total < smallest or total > largest:
+                            break
                         self._cpos = nxt
                         yield chunk[pos + strip : nxt] if copy else view[pos + strip : nxt]
                         if self._cpos != nxt or self._chunk is not chunk:
