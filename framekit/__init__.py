@@ -22,9 +22,12 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from ._pure import (
+        DelimiterDecoder,
+        DelimiterEncoder,
         FixedLengthDecoder,
         LengthFieldDecoder,
         LengthFieldEncoder,
+        LineDecoder,
         VarintLengthDecoder,
         VarintLengthEncoder,
     )
@@ -32,9 +35,12 @@ if TYPE_CHECKING:
     implementation: str
 elif os.environ.get("FRAMEKIT_PURE", "") not in ("", "0"):
     from ._pure import (
+        DelimiterDecoder,
+        DelimiterEncoder,
         FixedLengthDecoder,
         LengthFieldDecoder,
         LengthFieldEncoder,
+        LineDecoder,
         VarintLengthDecoder,
         VarintLengthEncoder,
     )
@@ -43,9 +49,12 @@ elif os.environ.get("FRAMEKIT_PURE", "") not in ("", "0"):
 else:
     try:
         from ._core import (
+            DelimiterDecoder,
+            DelimiterEncoder,
             FixedLengthDecoder,
             LengthFieldDecoder,
             LengthFieldEncoder,
+            LineDecoder,
             VarintLengthDecoder,
             VarintLengthEncoder,
         )
@@ -58,9 +67,12 @@ else:
                 f"cannot be imported: {exc}"
             ) from exc
         from ._pure import (
+            DelimiterDecoder,
+            DelimiterEncoder,
             FixedLengthDecoder,
             LengthFieldDecoder,
             LengthFieldEncoder,
+            LineDecoder,
             VarintLengthDecoder,
             VarintLengthEncoder,
         )
@@ -71,6 +83,8 @@ __all__ = [
     "BytesLike",
     "CorruptFrameError",
     "Decoder",
+    "DelimiterDecoder",
+    "DelimiterEncoder",
     "FixedLengthDecoder",
     "Frame",
     "FrameError",
@@ -78,6 +92,7 @@ __all__ = [
     "IncompleteFrameError",
     "LengthFieldDecoder",
     "LengthFieldEncoder",
+    "LineDecoder",
     "VarintLengthDecoder",
     "VarintLengthEncoder",
     "implementation",

@@ -23,6 +23,7 @@ Frame = Union[memoryview, bytes]
 KiB = 1024
 MiB = 1024 * KiB
 DEFAULT_MAX_FRAME_LENGTH = 8 * MiB
+DEFAULT_MAX_LINE_LENGTH = 64 * KiB
 #: Size of a receive region when ``get_buffer()`` is given no size hint, and the smallest block
 #: of storage a decoder allocates.
 DEFAULT_READ_SIZE = 64 * KiB
@@ -167,6 +168,49 @@ def varint(value: int) -> bytes:
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+def _delimiter(value: object) -> bytes:
+    try:
+        data = memoryview(value).tobytes()  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"a delimiter must be a bytes-like object, not {type(value).__name__!r}"
+        ) from None
+    if not data:
+        raise ValueError("a delimiter must not be empty")
+    return data
+
+
+def check_delimiters(delimiters: object) -> tuple[bytes, ...]:
+    """One bytes-like delimiter or a sequence of them, without duplicates, in the given order."""
+    if isinstance(delimiters, (str, int)):
+        raise TypeError("delimiters must be bytes-like objects, not str or int")
+    try:
+        memoryview(delimiters)  # type: ignore[arg-type]
+    except TypeError:
+        items = tuple(_delimiter(d) for d in delimiters)  # type: ignore[attr-defined]
+    else:
+        items = (_delimiter(delimiters),)
+    if not items:
+        raise ValueError("at least one delimiter is needed")
+    return tuple(dict.fromkeys(items))
+
+
+def proper_prefixes(delimiters: tuple[bytes, ...]) -> frozenset[bytes]:
+    """Every non-empty proper prefix of a delimiter: where one may still be arriving."""
+    return frozenset(d[:i] for d in delimiters for i in range(1, len(d)))
+
+
+def check_delimited_payload(data: bytes, delimiter: bytes) -> None:
+    """Refuse a payload that ``data + delimiter`` would not frame as exactly ``data``."""
+    if delimiter in data:
+        raise ValueError(f"payload contains the delimiter {delimiter!r}")
+    if len(delimiter) > 1 and delimiter in data[1 - len(delimiter) :] + delimiter[:-1]:
+        raise ValueError(
+            f"payload ends in a part of {delimiter!r} that, with the delimiter appended, "
+            "would end the frame early"
+        )
 
 
 def check_sizehint(sizehint: object) -> int:

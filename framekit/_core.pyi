@@ -71,3 +71,30 @@ class VarintLengthEncoder:
     def encode(self, payload: BytesLike) -> bytes: ...
     def encode_many(self, payloads: Iterable[BytesLike]) -> bytes: ...
     def decoder(self, **overrides: object) -> VarintLengthDecoder: ...
+
+class DelimiterDecoder(_FrameDecoder):
+    def __init__(
+        self,
+        delimiters: Union[BytesLike, Iterable[BytesLike]],
+        *,
+        strip_delimiter: bool = True,
+        max_frame_length: int = ...,
+        fail_fast: bool = True,
+        copy: bool = False,
+    ) -> None: ...
+
+class LineDecoder(DelimiterDecoder):
+    def __init__(
+        self,
+        *,
+        strip_delimiter: bool = True,
+        max_frame_length: int = ...,
+        fail_fast: bool = True,
+        copy: bool = False,
+    ) -> None: ...
+
+class DelimiterEncoder:
+    def __init__(self, delimiter: BytesLike, *, check: bool = True) -> None: ...
+    def encode(self, payload: BytesLike) -> bytes: ...
+    def encode_many(self, payloads: Iterable[BytesLike]) -> bytes: ...
+    def decoder(self, **overrides: object) -> DelimiterDecoder: ...

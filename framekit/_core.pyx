@@ -34,7 +34,7 @@ from cpython.bytes cimport (
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
 from libc.stdint cimport int64_t, uint64_t
-from libc.string cimport memcpy, memmove
+from libc.string cimport memchr, memcmp, memcpy, memmove
 
 from . import _common as C
 from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
@@ -84,6 +84,8 @@ cdef Py_ssize_t SPARE_BLOCK_LIMIT = 4 * C.DEFAULT_READ_SIZE
 # _parse() results besides a frame length (>= 0) and -need (< 0, > PARSE_CORRUPT):
 cdef Py_ssize_t PARSE_CORRUPT = -(<Py_ssize_t>1 << 62)
 cdef Py_ssize_t PARSE_HUGE = <Py_ssize_t>1 << 62  # longer than any max_frame_length
+# the (delimited) frame is certainly too long; drop ``_droppable`` of its bytes now
+cdef Py_ssize_t PARSE_OVERSIZED = -(<Py_ssize_t>1 << 62) + 1
 cdef uint64_t VALUE_LIMIT = <uint64_t>1 << 62
 
 cdef enum Corruption:
@@ -231,6 +233,7 @@ cdef class _FrameDecoder:
     cdef object _older               #   when the caller has dropped them (see _frame_view)
     cdef Py_ssize_t _start           # where the delivered part of the parsed frame begins
     cdef Py_ssize_t _max_frame_length
+    cdef Py_ssize_t _max_total       # a wire length above this is too long (not for delimiters)
     cdef bint _fail_fast
     cdef bint _copy
     cdef bint _starved               # the store holds at most one incomplete frame, no chunk
@@ -239,6 +242,12 @@ cdef class _FrameDecoder:
     cdef object _discard_error       # raised once discarding ends (fail_fast=False)
     cdef object _pending             # raised before anything else is returned
     cdef object _corrupt             # sticky CorruptFrameError
+    cdef Py_ssize_t _trim            # bytes at the parsed frame's end not delivered
+    cdef Py_ssize_t _delimiter_length
+    cdef Py_ssize_t _droppable       # with PARSE_OVERSIZED: bytes to drop now
+    cdef Py_ssize_t _scanned         # bytes of the frame at the read position without delimiter
+    cdef bint _discarding            # dropping a too-long delimited frame until its delimiter
+    cdef Py_ssize_t _discarded       # bytes of it dropped so far
     # filled by _parse() for the error paths
     cdef int _corruption
     cdef int64_t _bad_total
@@ -260,6 +269,7 @@ cdef class _FrameDecoder:
 
     cdef void _setup(self, Py_ssize_t max_frame_length, bint fail_fast, bint copy) noexcept:
         self._max_frame_length = max_frame_length
+        self._max_total = max_frame_length
         self._fail_fast = fail_fast
         self._copy = copy
 
@@ -270,6 +280,8 @@ cdef class _FrameDecoder:
         self._starved = True
         self._discard = 0
         self._discard_error = None
+        self._discarding = False
+        self._discarded = 0
         self._pending = None
         self._corrupt = None
         self._eof = False
@@ -426,13 +438,17 @@ cdef class _FrameDecoder:
             return None
         self._absorb_chunk()
         avail = self._wpos - self._rpos
-        if avail == 0:
+        if avail:
+            total = self._parse(<const unsigned char *>self._block.data + self._rpos, avail)
+            if total == PARSE_CORRUPT or total == PARSE_OVERSIZED or 0 <= total <= avail:
+                return None  # a frame or an error comes first: next_frame() returns it
+            if total > self._max_total:
+                return None
+        elif not self._discarding:
             return None
-        total = self._parse(<const unsigned char *>self._block.data + self._rpos, avail)
-        if total == PARSE_CORRUPT:
-            return None  # next_frame() raises it in its place
-        if total < 0 or avail < total <= self._max_frame_length:
-            raise self._incomplete()
+        err = self._eof_error()
+        if err is not None:
+            raise err
         return None
 
     def reset(self):
@@ -461,28 +477,34 @@ cdef class _FrameDecoder:
                 pos = self._rpos
                 avail = self._wpos - pos
                 total = self._parse(<const unsigned char *>self._block.data + pos, avail)
-                if 0 <= total <= avail and total <= self._max_frame_length:
+                if 0 <= total <= avail and total <= self._max_total and not self._discarding:
                     self._rpos = pos + total
+                    self._scanned = 0
                     if self._copy:
                         return self._frame_bytes(
-                            self._block.data + pos + self._start, total - self._start
+                            self._block.data + pos + self._start, total - self._start - self._trim
                         )
                     return self._frame_view(
-                        self._store_view, self._block.data + pos + self._start, total - self._start
+                        self._store_view,
+                        self._block.data + pos + self._start,
+                        total - self._start - self._trim,
                     )
             elif self._chunk is not None:
                 in_store = False
                 pos = self._cpos
                 avail = self._clen - pos
                 total = self._parse(<const unsigned char *>self._cdata + pos, avail)
-                if 0 <= total <= avail and total <= self._max_frame_length:
+                if 0 <= total <= avail and total <= self._max_total and not self._discarding:
                     self._cpos = pos + total
+                    self._scanned = 0
                     if self._copy:
                         return self._frame_bytes(
-                            self._cdata + pos + self._start, total - self._start
+                            self._cdata + pos + self._start, total - self._start - self._trim
                         )
                     return self._frame_view(
-                        self._chunk_view, self._cdata + pos + self._start, total - self._start
+                        self._chunk_view,
+                        self._cdata + pos + self._start,
+                        total - self._start - self._trim,
                     )
             else:
                 return self._starve()
@@ -490,8 +512,14 @@ cdef class _FrameDecoder:
                 self._corrupt = self._corrupt_error()
                 self._drop_buffered()
                 raise self._corrupt
-            if total > self._max_frame_length:
+            if total == PARSE_OVERSIZED:
+                self._oversized()
+                continue
+            if total > self._max_total:
                 self._too_long(total)
+                continue
+            if 0 <= total <= avail:  # the delimiter of a frame being discarded
+                self._end_discarding(total)
                 continue
             if in_store and self._chunk is not None:
                 self._absorb_chunk()
@@ -541,17 +569,49 @@ cdef class _FrameDecoder:
 
     cdef object _starve(self):
         self._absorb_chunk()
-        if self._eof and self._rpos < self._wpos:
-            raise self._incomplete()
+        if self._eof and (self._rpos < self._wpos or self._discarding):
+            err = self._eof_error()
+            if err is not None:
+                raise err
         self._starved = True
         return None
 
-    cdef object _incomplete(self):
-        err = IncompleteFrameError(
-            PyBytes_FromStringAndSize(self._block.data + self._rpos, self._wpos - self._rpos)
+    cdef object _eof_error(self):
+        """What the end of stream makes of the bytes held (None: nothing); they are dropped."""
+        partial = PyBytes_FromStringAndSize(
+            self._block.data + self._rpos, self._wpos - self._rpos
         )
         self._drop_buffered()
-        return err
+        if self._discarding:
+            self._discarding = False
+            if self._fail_fast:
+                return None  # reported when discarding began
+            return FrameTooLongError(self._discarded + len(partial), self._max_frame_length)
+        return IncompleteFrameError(partial)
+
+    cdef int _oversized(self) except -1:
+        """The delimited frame at the read position is certainly too long: drop what of it can
+        be dropped now and discard the rest as it comes, until its delimiter."""
+        err = None
+        if not self._discarding:
+            self._discarding = True
+            self._discarded = 0
+            if self._fail_fast:
+                err = FrameTooLongError(None, self._max_frame_length)
+        self._discarded += self._skip(self._droppable)
+        if err is not None:
+            raise err
+        return 0
+
+    cdef int _end_discarding(self, Py_ssize_t total) except -1:
+        """The delimiter of a too-long frame arrived: drop through it, then report it."""
+        self._skip(total)
+        self._discarding = False
+        if not self._fail_fast:
+            raise FrameTooLongError(
+                self._discarded + total - self._delimiter_length, self._max_frame_length
+            )
+        return 0
 
     cdef int _too_long(self, Py_ssize_t total) except -1:
         """Discard the oversized frame at the read position; raise its error in stream order."""
@@ -568,6 +628,7 @@ cdef class _FrameDecoder:
     cdef Py_ssize_t _skip(self, Py_ssize_t n) noexcept:
         """Drop up to ``n`` buffered bytes; return how many were dropped."""
         cdef Py_ssize_t take = self._wpos - self._rpos
+        self._scanned = 0
         cdef Py_ssize_t more
         if take > n:
             take = n
@@ -638,7 +699,7 @@ cdef class _FrameDecoder:
         while pos < n:
             have = self._wpos - self._rpos
             total = self._parse(<const unsigned char *>self._block.data + self._rpos, have)
-            if total == PARSE_CORRUPT or total > self._max_frame_length:
+            if total == PARSE_CORRUPT or total == PARSE_OVERSIZED or total > self._max_total:
                 break  # next_frame() raises it in its place
             if total < 0:
                 need = -total
@@ -662,7 +723,7 @@ cdef class _FrameDecoder:
         cdef Py_ssize_t total = self._parse(
             <const unsigned char *>self._block.data + self._rpos, have
         )
-        if total < 0 or total > self._max_frame_length or total <= have:
+        if total < 0 or total > self._max_total or total <= have:
             return 0
         return total - have
 
@@ -716,6 +777,7 @@ cdef class _FrameDecoder:
         return 0
 
     cdef int _drop_buffered(self) except -1:
+        self._scanned = 0
         self._rpos = self._wpos  # positions move back only through _reserve's check
         self._chunk = None
         self._chunk_view = None
@@ -929,6 +991,238 @@ cdef class FixedLengthDecoder(_FrameDecoder):
 
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
         return self._frame_length
+
+
+cdef extern from *:
+    """
+    #include <string.h>
+    /* The first occurrence of needle in haystack: glibc's two-way memmem where there is one,
+       else memchr on the first byte and memcmp on the rest. */
+    static Py_ssize_t framekit_find(const char *hay, Py_ssize_t n, const char *needle,
+                                    Py_ssize_t m) {
+        if (m > n) return -1;
+        if (m == 1) {
+            const char *at = (const char *)memchr(hay, needle[0], (size_t)n);
+            return at ? at - hay : -1;
+        }
+    #if defined(__GLIBC__)
+        {
+            const char *at = (const char *)memmem(hay, (size_t)n, needle, (size_t)m);
+            return at ? at - hay : -1;
+        }
+    #else
+        {
+            Py_ssize_t i = 0;
+            while (i <= n - m) {
+                const char *at = (const char *)memchr(hay + i, needle[0], (size_t)(n - m + 1 - i));
+                if (!at) return -1;
+                i = at - hay;
+                if (memcmp(at + 1, needle + 1, (size_t)(m - 1)) == 0) return i;
+                i++;
+            }
+            return -1;
+        }
+    #endif
+    }
+    """
+    Py_ssize_t framekit_find(const char *hay, Py_ssize_t n, const char *needle, Py_ssize_t m) noexcept
+
+
+cdef class DelimiterDecoder(_FrameDecoder):
+    """Frames ending at a delimiter (Netty's ``DelimiterBasedFrameDecoder``, made exact).
+
+    A frame ends at the earliest delimiter occurrence; when several delimiters match there, the
+    longest wins. While a delimiter that starts earlier, or at the same place and is longer, may
+    still be arriving, the decoder waits for more data or the end of stream::
+
+        DelimiterDecoder([b"\\r\\n", b"\\n"])
+        +--------------------+      +-------+  +-------+
+        | "ABC\\r\\nDEF\\nGH"     | ---> | "ABC" |  | "DEF" |   ("GH" waits for its delimiter)
+        +--------------------+      +-------+  +-------+
+
+    ``max_frame_length`` bounds a frame without its delimiter. A longer frame raises
+    :class:`FrameTooLongError` as soon as it is certain to be too long (``fail_fast``, with
+    ``frame_length=None``) or when its delimiter arrives (with its length); its bytes through
+    the delimiter are discarded as they arrive and decoding resumes after it.
+    """
+
+    cdef tuple _delimiters          # bytes objects: they own the memory _parse reads
+    cdef Py_ssize_t _longest
+    cdef bint _strip_delimiter
+
+    def __init__(
+        self,
+        delimiters,
+        *,
+        strip_delimiter=True,
+        max_frame_length=C.DEFAULT_MAX_LINE_LENGTH,
+        fail_fast=True,
+        copy=False,
+    ):
+        self._delimiters = C.check_delimiters(delimiters)
+        max_len = C.check_max_frame_length(max_frame_length, 0)
+        self._setup(max_len, bool(fail_fast), bool(copy))
+        self._max_total = C.MAX_FRAME_LENGTH_LIMIT * 2  # the content is bounded, in _parse
+        self._strip_delimiter = bool(strip_delimiter)
+        self._longest = max(len(d) for d in self._delimiters)
+
+    cdef inline bint _arriving(self, const unsigned char *p, Py_ssize_t n) noexcept:
+        """Whether the last ``n`` bytes at ``p`` are a proper prefix of a delimiter."""
+        cdef bytes d
+        for d in self._delimiters:
+            if PyBytes_GET_SIZE(d) > n and memcmp(PyBytes_AS_STRING(d), p, n) == 0:
+                return True
+        return False
+
+    cdef Py_ssize_t _settle(self, Py_ssize_t first, bint settled, Py_ssize_t match,
+                            Py_ssize_t length) noexcept:
+        """_parse's decision, once it knows the earliest complete delimiter (``match``, of
+        ``length`` bytes, if ``settled``) or the first place one may still start (``first``)."""
+        if not settled:
+            if self._eof:
+                return -1
+            self._scanned = first
+            if first > (0 if self._discarding else self._max_frame_length):
+                self._droppable = first
+                return PARSE_OVERSIZED
+            return -1
+        if not self._discarding and match > self._max_frame_length:
+            self._droppable = match
+            return PARSE_OVERSIZED
+        self._delimiter_length = length
+        self._trim = length if self._strip_delimiter else 0
+        return match + length
+
+    cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
+        cdef Py_ssize_t start = self._scanned
+        cdef Py_ssize_t match = -1, length = 0, at, limit, q, first
+        cdef bint settled
+        cdef bytes d
+        for d in self._delimiters:
+            limit = avail if match < 0 else min(avail, match + PyBytes_GET_SIZE(d))
+            at = framekit_find(
+                <const char *>p + start, limit - start, PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d)
+            )
+            if at >= 0:
+                at += start
+                if match < 0 or at < match or (at == match and PyBytes_GET_SIZE(d) > length):
+                    match = at
+                    length = PyBytes_GET_SIZE(d)
+        settled = match >= 0
+        first = match if settled else avail
+        if not self._eof:
+            q = max(start, avail - self._longest + 1)
+            while q <= first and q < avail:
+                if self._arriving(p + q, avail - q):
+                    first = q
+                    settled = False
+                    break
+                q += 1
+        return self._settle(first, settled, match, length)
+
+    cdef Py_ssize_t _complete(self, const char *data, Py_ssize_t pos, Py_ssize_t n) except -1:
+        # Copy the incomplete frame's rest: through the first delimiter in ``data`` and room to
+        # settle a longer one. A delimiter straddling the two ends sooner; copying more is safe.
+        cdef Py_ssize_t stop = n, at
+        cdef bytes d
+        for d in self._delimiters:
+            at = framekit_find(data + pos, n - pos, PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d))
+            if at >= 0:
+                at += pos + PyBytes_GET_SIZE(d) + self._longest - 1
+                if at < stop:
+                    stop = at
+        self._append(data + pos, stop - pos)
+        return stop
+
+    cdef object _eof_error(self):
+        cdef Py_ssize_t unterminated = self._wpos - self._rpos
+        if not self._discarding and unterminated > self._max_frame_length:
+            self._drop_buffered()
+            return FrameTooLongError(unterminated, self._max_frame_length)
+        return _FrameDecoder._eof_error(self)
+
+
+cdef class LineDecoder(DelimiterDecoder):
+    """Lines ending in ``\\n`` or ``\\r\\n`` (Netty's ``LineBasedFrameDecoder``)::
+
+        +----------------------+      +-------+  +-------+
+        | "ABC\\r\\nDEF\\nGHI\\r"   | ---> | "ABC" |  | "DEF" |   ("GHI\\r" waits)
+        +----------------------+      +-------+  +-------+
+
+    A lone ``\\r`` ends nothing. ``max_frame_length`` bounds a line without its line ending.
+    """
+
+    def __init__(
+        self,
+        *,
+        strip_delimiter=True,
+        max_frame_length=C.DEFAULT_MAX_LINE_LENGTH,
+        fail_fast=True,
+        copy=False,
+    ):
+        DelimiterDecoder.__init__(
+            self,
+            (b"\r\n", b"\n"),
+            strip_delimiter=strip_delimiter,
+            max_frame_length=max_frame_length,
+            fail_fast=fail_fast,
+            copy=copy,
+        )
+
+    cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
+        # One memchr for "\n"; "\r\n" when a "\r" precedes it. A trailing "\r" is the only
+        # delimiter that can still be arriving, and only when no "\n" was found.
+        cdef Py_ssize_t start = self._scanned
+        cdef const unsigned char *nl = <const unsigned char *>memchr(p + start, 10, avail - start)
+        cdef Py_ssize_t at
+        if nl != NULL:
+            at = nl - p
+            if at > 0 and p[at - 1] == 13:
+                return self._settle(at - 1, True, at - 1, 2)
+            return self._settle(at, True, at, 1)
+        if avail > start and p[avail - 1] == 13 and not self._eof:
+            return self._settle(avail - 1, False, -1, 0)
+        return self._settle(avail, False, -1, 0)
+
+
+cdef class DelimiterEncoder:
+    """Appends ``delimiter`` to each payload. With ``check``, a payload the decoder would not
+    read back whole is refused (``ValueError``): one containing the delimiter (it would smuggle
+    in a second frame), or ending in a part of a self-overlapping delimiter that forms the
+    delimiter with the start of the one appended (``b"xab" + b"aba"``)."""
+
+    cdef bytes _delimiter
+    cdef bint _check
+
+    def __init__(self, delimiter, *, check=True):
+        (self._delimiter,) = C.check_delimiters(delimiter)
+        self._check = bool(check)
+
+    cdef bytes _payload(self, object payload):
+        cdef Py_buffer view
+        _get_payload(payload, &view)
+        try:
+            data = PyBytes_FromStringAndSize(<const char *>view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        if self._check:
+            C.check_delimited_payload(data, self._delimiter)
+        return data
+
+    def encode(self, payload):
+        """The payload followed by the delimiter."""
+        return self._payload(payload) + self._delimiter
+
+    def encode_many(self, payloads):
+        """Every payload followed by the delimiter, in one ``bytes``; nothing if any is refused."""
+        parts = [self._payload(p) for p in payloads]
+        if not parts:
+            return b""
+        return self._delimiter.join(parts) + self._delimiter
+
+    def decoder(self, **overrides):
+        """The decoder that reads back exactly what this encoder writes (given ``check``)."""
+        return DelimiterDecoder(self._delimiter, **overrides)
 
 
 # --- encoders -----------------------------------------------------------------------------------

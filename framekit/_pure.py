@@ -15,20 +15,27 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator
+from itertools import chain, repeat
+from operator import add
 from typing import Literal, Optional, Union
 
 from . import _common as C
 from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
 
 __all__ = [
+    "DelimiterDecoder",
+    "DelimiterEncoder",
     "FixedLengthDecoder",
     "LengthFieldDecoder",
     "LengthFieldEncoder",
+    "LineDecoder",
     "VarintLengthDecoder",
     "VarintLengthEncoder",
 ]
 
 _Buf = Union[bytes, bytearray]
+#: _parse(): the frame is certainly too long; drop ``_droppable`` of its bytes now.
+_OVERSIZED = -(1 << 62)
 
 
 def _as_bytes(data: object) -> bytes:
@@ -48,28 +55,43 @@ class _FrameDecoder:
     """Storage, feeding, errors and end of stream; subclasses give the framing rule (``_parse``)."""
 
     __slots__ = (
+        "_batch",
+        "_batch_extra",
+        "_batch_iter",
+        "_batch_sizes",
         "_chunk",
         "_chunk_view",
         "_copy",
         "_corrupt",
         "_cpos",
+        "_delimiter_length",
         "_discard",
         "_discard_error",
+        "_discarded",
+        "_discarding",
+        "_droppable",
         "_eof",
         "_fail_fast",
         "_max_frame_length",
+        "_max_total",
         "_pending",
         "_rpos",
+        "_scanned",
         "_start",
         "_starved",
         "_store",
         "_store_view",
+        "_trim",
         "_window",
         "_wpos",
     )
 
-    def __init__(self, max_frame_length: int, fail_fast: bool, copy: bool) -> None:
+    def __init__(
+        self, max_frame_length: int, fail_fast: bool, copy: bool, max_total: Optional[int] = None
+    ) -> None:
         self._max_frame_length = max_frame_length
+        # a wire length above this is too long (delimited frames bound their content instead)
+        self._max_total = max_frame_length if max_total is None else max_total
         self._fail_fast = bool(fail_fast)
         self._copy = bool(copy)
         self._store = bytearray()
@@ -81,14 +103,22 @@ class _FrameDecoder:
         self._cpos = 0
         self._window: Optional[memoryview] = None
         self._start = 0  # where the delivered part of the frame just parsed begins
+        self._trim = 0  # bytes at its end that are not delivered (a stripped delimiter)
+        self._delimiter_length = 0  # the delimiter ending it
+        self._droppable = 0  # set with _OVERSIZED: bytes at the read position to drop now
+        self._batch: list[C.Frame] = []  # frames cut at once, handed out by _batch_iter
+        self._batch_iter: Optional[Iterator[C.Frame]] = None
         self._clear()
 
     def _clear(self) -> None:
+        self._end_batch()
         self._drop_buffered()
         self._release_window()
         self._starved = True  # the store holds at most one incomplete frame, and no chunk
         self._discard = 0  # bytes of an oversized frame still to be discarded
         self._discard_error: Optional[FrameTooLongError] = None  # raised once discarding ends
+        self._discarding = False  # dropping a too-long delimited frame until its delimiter
+        self._discarded = 0  # bytes of it dropped so far
         self._pending: Optional[FrameError] = None  # raised before anything else is returned
         self._corrupt: Optional[CorruptFrameError] = None
         self._eof = False
@@ -96,8 +126,10 @@ class _FrameDecoder:
     # --- the framing rule ----------------------------------------------------------------------
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
-        """The wire length of the frame starting at ``pos``, or ``-n`` if its header needs ``n``
-        more bytes. Sets ``self._start``. Raises ``CorruptFrameError``."""
+        """The wire length of the frame starting at ``pos``; ``-n`` if its header needs ``n``
+        more bytes (-1: at least one); or ``_OVERSIZED`` with ``self._droppable`` set when the
+        frame is certainly too long and that many of its bytes can be dropped now. Sets
+        ``self._start`` and ``self._trim``. Raises ``CorruptFrameError``."""
         raise NotImplementedError
 
     # --- public interface ----------------------------------------------------------------------
@@ -108,6 +140,9 @@ class _FrameDecoder:
         n = self._wpos - self._rpos
         if self._chunk is not None:
             n += len(self._chunk) - self._cpos
+        left = self._batch_left()
+        if left:
+            n += sum(self._batch_sizes[-left:]) + left * self._batch_extra
         return n
 
     def feed(self, data: C.BytesLike) -> None:
@@ -137,6 +172,11 @@ class _FrameDecoder:
 
     def next_frame(self) -> Optional[C.Frame]:
         """The next complete frame, or ``None`` when more data is needed."""
+        if self._batch_iter is not None:
+            frame = next(self._batch_iter, None)
+            if frame is not None:
+                return frame
+            self._end_batch()
         if self._pending is not None:
             err, self._pending = self._pending, None
             raise err
@@ -159,18 +199,26 @@ class _FrameDecoder:
                 self._corrupt = err
                 self._drop_buffered()
                 raise
-            if total > self._max_frame_length:
+            if total == _OVERSIZED:
+                self._oversized()
+                continue
+            if total > self._max_total:
                 self._too_long(total)
                 continue
             if 0 <= total <= end - pos:
+                if self._discarding:
+                    self._end_discarding(total)
+                    continue
+                self._scanned = 0
+                stop = pos + total - self._trim
                 if in_store:
                     self._rpos = pos + total
-                    return self._store_frame(pos + self._start, pos + total)
+                    return self._store_frame(pos + self._start, stop)
                 self._cpos = pos + total
                 if self._copy:
-                    return bytes(buf[pos + self._start : pos + total])
+                    return bytes(buf[pos + self._start : stop])
                 assert self._chunk_view is not None
-                return self._chunk_view[pos + self._start : pos + total]
+                return self._chunk_view[pos + self._start : stop]
             if in_store and self._chunk is not None:
                 self._absorb_chunk()
                 continue
@@ -179,11 +227,71 @@ class _FrameDecoder:
 
     def __iter__(self) -> Iterator[C.Frame]:
         """Yield complete frames until more data is needed."""
-        next_frame = self.next_frame
-        frame = next_frame()
-        while frame is not None:
-            yield frame
-            frame = next_frame()
+        return chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[Iterator[C.Frame]]:
+        """Frames in batches: all the complete frames that lie in the buffer at the read position
+        are cut at once (``_cut_batch``) and handed out through one list iterator, which
+        next_frame() draws from too, so frames keep their order however they are taken. What a
+        batch cannot hold (errors, frames across feeds) comes one at a time from next_frame()."""
+        while True:
+            if (
+                self._batch_iter is None
+                and self._pending is None
+                and self._corrupt is None
+                and not self._discarding
+            ):
+                if self._rpos < self._wpos:
+                    view = self._store_view
+                    if view is None:
+                        view = self._store_view = memoryview(self._store).toreadonly()
+                    end, frames = self._cut_batch(self._store, view, self._rpos, self._wpos)
+                    if frames:
+                        self._start_batch(frames)
+                        self._rpos = end
+                elif self._chunk is not None:
+                    assert self._chunk_view is not None
+                    end, frames = self._cut_batch(
+                        self._chunk, self._chunk_view, self._cpos, len(self._chunk)
+                    )
+                    if frames:
+                        self._start_batch(frames)
+                        self._cpos = end
+                batch = self._batch_iter
+                if batch is not None:
+                    yield batch
+                    if self._batch_iter is batch:  # drawn to its end
+                        self._end_batch()
+                    continue
+            frame = self.next_frame()
+            if frame is None:
+                return
+            yield iter((frame,))
+
+    def _cut_batch(
+        self, buf: _Buf, view: memoryview, pos: int, end: int
+    ) -> tuple[int, list[C.Frame]]:
+        """The complete, valid frames from ``pos`` that need no more than ``buf`` holds, in
+        order, and where they end; ``self._batch_sizes`` gets the wire size of each. Anything
+        else (an error, a frame not complete) stops the batch, for next_frame() to handle."""
+        return pos, []
+
+    def _start_batch(self, frames: list[C.Frame]) -> None:
+        self._batch = frames
+        self._batch_iter = iter(frames)
+        self._scanned = 0
+
+    def _batch_left(self) -> int:
+        """How many cut frames are still to be returned."""
+        if self._batch_iter is None:
+            return 0
+        return self._batch_iter.__length_hint__()  # type: ignore[attr-defined, no-any-return]
+
+    def _end_batch(self) -> None:
+        self._batch = []
+        self._batch_iter = None
+        self._batch_sizes: list[int] = []  # wire bytes of each frame of the batch,
+        self._batch_extra = 0  # and how many more each has (its delimiter)
 
     def decode(self, data: C.BytesLike) -> list[C.Frame]:
         """``feed(data)``, then all complete frames. An error met after k >= 1 frames is raised by
@@ -243,8 +351,8 @@ class _FrameDecoder:
         if self._eof:
             return
         self._eof = True
-        if self._pending is not None:
-            return
+        if self._pending is not None or self._batch_left():
+            return  # frames or an error come first
         if self._discard:
             self._discard = 0
             err, self._discard_error = self._discard_error, None
@@ -252,17 +360,24 @@ class _FrameDecoder:
                 raise err
             return
         self._absorb_chunk()
-        if self._rpos == self._wpos:
+        if self._rpos < self._wpos:
+            try:
+                total = self._parse(self._store, self._rpos, self._wpos)
+            except CorruptFrameError:
+                return  # next_frame() raises it in its place
+            if total == _OVERSIZED or 0 <= total <= self._wpos - self._rpos:
+                return  # a frame or an error comes first: next_frame() returns it
+            if total > self._max_total:
+                return
+        elif not self._discarding:
             return
-        try:
-            total = self._parse(self._store, self._rpos, self._wpos)
-        except CorruptFrameError:
-            return  # next_frame() raises it in its place
-        if total < 0 or self._wpos - self._rpos < total <= self._max_frame_length:
-            raise self._incomplete()
+        error = self._eof_error()
+        if error is not None:
+            raise error
 
     def reset(self) -> None:
         """Drop all buffered data and any error state; the decoder is as new."""
+        self._batch.clear()  # ends an iteration in progress
         self._clear()
 
     # --- internals -----------------------------------------------------------------------------
@@ -274,14 +389,43 @@ class _FrameDecoder:
     def _starve(self) -> None:
         if self._chunk is not None:
             self._absorb_chunk()
-        if self._eof and self._rpos < self._wpos:
-            raise self._incomplete()
+        if self._eof and (self._rpos < self._wpos or self._discarding):
+            err = self._eof_error()
+            if err is not None:
+                raise err
         self._starved = True
 
-    def _incomplete(self) -> IncompleteFrameError:
-        err = IncompleteFrameError(bytes(self._store[self._rpos : self._wpos]))
+    def _eof_error(self) -> Optional[FrameError]:
+        """What the end of stream makes of the bytes held; they are dropped."""
+        partial = bytes(self._store[self._rpos : self._wpos])
         self._drop_buffered()
-        return err
+        if self._discarding:
+            self._discarding = False
+            if self._fail_fast:
+                return None  # reported when discarding began
+            return FrameTooLongError(self._discarded + len(partial), self._max_frame_length)
+        return IncompleteFrameError(partial)
+
+    def _oversized(self) -> None:
+        """The delimited frame at the read position is certainly too long: drop what of it can
+        be dropped now and discard the rest as it comes, until its delimiter."""
+        err = None
+        if not self._discarding:
+            self._discarding = True
+            self._discarded = 0
+            if self._fail_fast:
+                err = FrameTooLongError(None, self._max_frame_length)
+        self._discarded += self._skip(self._droppable)
+        if err is not None:
+            raise err
+
+    def _end_discarding(self, total: int) -> None:
+        """The delimiter of a too-long frame arrived: drop through it, then report it."""
+        self._skip(total)
+        self._discarding = False
+        if not self._fail_fast:
+            length = self._discarded + total - self._delimiter_length
+            raise FrameTooLongError(length, self._max_frame_length)
 
     def _too_long(self, total: int) -> None:
         """Discard the oversized frame at the read position; raise its error in stream order."""
@@ -296,6 +440,7 @@ class _FrameDecoder:
 
     def _skip(self, n: int) -> int:
         """Drop up to ``n`` buffered bytes; return how many were dropped."""
+        self._scanned = 0
         take = min(n, self._wpos - self._rpos)
         self._rpos += take
         if self._chunk is not None and take < n:
@@ -335,10 +480,10 @@ class _FrameDecoder:
                 total = self._parse(self._store, self._rpos, self._wpos)
             except CorruptFrameError:
                 break  # next_frame() raises it in its place
+            if total == _OVERSIZED or total > self._max_total:
+                break
             if total < 0:
                 need = -total
-            elif total > self._max_frame_length:
-                break
             else:
                 need = total - (self._wpos - self._rpos)
                 if need <= 0:
@@ -356,7 +501,7 @@ class _FrameDecoder:
             total = self._parse(self._store, self._rpos, self._wpos)
         except CorruptFrameError:
             return 0
-        if total > self._max_frame_length:
+        if total < 0 or total > self._max_total:
             return 0
         return max(0, total - (self._wpos - self._rpos))
 
@@ -396,6 +541,7 @@ class _FrameDecoder:
         return view[start:end]
 
     def _drop_buffered(self) -> None:
+        self._scanned = 0  # bytes of the frame at the read position known to hold no delimiter
         self._rpos = self._wpos  # positions move back only through _reserve's check
         self._chunk = self._chunk_view = None
 
@@ -479,61 +625,37 @@ class LengthFieldDecoder(_FrameDecoder):
             raise CorruptFrameError(C.msg_strip(self._strip, total))
         return total
 
-    def __iter__(self) -> Iterator[C.Frame]:
-        """Yield complete frames until more data is needed.
-
-        The common case, whole valid frames lying in one buffer, runs here without a method call
-        per frame; everything else (errors, frames split across feeds) goes through next_frame().
-        State is written back before each yield and checked after it, so calls made on the
-        decoder while a frame is out are seen."""
+    def _cut_batch(
+        self, buf: _Buf, view: memoryview, pos: int, end: int
+    ) -> tuple[int, list[C.Frame]]:
         unpack = self._unpack
+        frames: list[C.Frame] = []
+        if unpack is None:
+            return pos, frames
         header_end = self._header_end
         field = self._offset
         base = header_end + self._adjustment  # total = base + value
         strip = self._strip
         smallest = max(header_end, strip)  # a shorter total is corrupt: next_frame() says so
-        largest = self._max_frame_length
-        copy = self._copy
-        next_frame = self.next_frame
-        while True:
-            if unpack is not None and self._pending is None and self._corrupt is None:
-                if self._rpos < self._wpos:
-                    store = self._store
-                    pos, end = self._rpos, self._wpos
-                    view = self._store_view
-                    if view is None:
-                        view = self._store_view = memoryview(store).toreadonly()
-                    last = end - header_end  # the last position a header can start at
-                    while pos <= last:
-                        total = base + unpack(store, pos + field)[0]
-                        nxt = pos + total
-                        if nxt > end or total < smallest or total > largest:
-                            break
-                        self._rpos = nxt
-                        yield bytes(view[pos + strip : nxt]) if copy else view[pos + strip : nxt]
-                        if self._rpos != nxt or self._store is not store:
-                            break
-                        pos = nxt
-                elif self._chunk is not None:
-                    chunk = self._chunk
-                    pos, end = self._cpos, len(chunk)
-                    view = self._chunk_view
-                    assert view is not None
-                    last = end - header_end
-                    while pos <= last:
-                        total = base + unpack(chunk, pos + field)[0]
-                        nxt = pos + total
-                        if nxt > end or total < smallest or total > largest:
-                            break
-                        self._cpos = nxt
-                        yield chunk[pos + strip : nxt] if copy else view[pos + strip : nxt]
-                        if self._cpos != nxt or self._chunk is not chunk:
-                            break
-                        pos = nxt
-            frame = next_frame()
-            if frame is None:
-                return
-            yield frame
+        largest = self._max_total
+        cut: Union[bytes, memoryview] = view
+        if self._copy and isinstance(buf, bytes):
+            cut = buf  # slices of bytes are the copies
+        sizes = self._batch_sizes = []
+        self._batch_extra = 0
+        append = frames.append
+        last = end - header_end  # the last position a header can start at
+        while pos <= last:
+            total = base + unpack(buf, pos + field)[0]
+            nxt = pos + total
+            if nxt > end or total < smallest or total > largest:
+                break
+            sizes.append(total)
+            append(cut[pos + strip : nxt])
+            pos = nxt
+        if self._copy and cut is view:
+            frames = [bytes(f) for f in frames]
+        return pos, frames
 
 
 class VarintLengthDecoder(_FrameDecoder):
@@ -621,6 +743,235 @@ class FixedLengthDecoder(_FrameDecoder):
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         return self._frame_length
+
+
+class DelimiterDecoder(_FrameDecoder):
+    """Frames ending at a delimiter (Netty's ``DelimiterBasedFrameDecoder``, made exact).
+
+    A frame ends at the earliest delimiter occurrence; when several delimiters match there, the
+    longest wins. While a delimiter that starts earlier, or at the same place and is longer, may
+    still be arriving, the decoder waits for more data or the end of stream::
+
+        DelimiterDecoder([b"\\r\\n", b"\\n"])
+        +--------------------+      +-------+  +-------+
+        | "ABC\\r\\nDEF\\nGH"     | ---> | "ABC" |  | "DEF" |   ("GH" waits for its delimiter)
+        +--------------------+      +-------+  +-------+
+
+    ``max_frame_length`` bounds a frame without its delimiter. A longer frame raises
+    :class:`FrameTooLongError` as soon as it is certain to be too long (``fail_fast``, with
+    ``frame_length=None``) or when its delimiter arrives (with its length); its bytes through
+    the delimiter are discarded as they arrive and decoding resumes after it.
+    """
+
+    __slots__ = ("_delimiters", "_longest", "_prefixes", "_strip_delimiter")
+
+    def __init__(
+        self,
+        delimiters: Union[C.BytesLike, Iterable[C.BytesLike]],
+        *,
+        strip_delimiter: bool = True,
+        max_frame_length: int = C.DEFAULT_MAX_LINE_LENGTH,
+        fail_fast: bool = True,
+        copy: bool = False,
+    ) -> None:
+        self._delimiters = C.check_delimiters(delimiters)
+        max_len = C.check_max_frame_length(max_frame_length, 0)
+        super().__init__(max_len, fail_fast, copy, max_total=C.MAX_FRAME_LENGTH_LIMIT * 2)
+        self._strip_delimiter = bool(strip_delimiter)
+        self._longest = max(len(d) for d in self._delimiters)
+        self._prefixes = C.proper_prefixes(self._delimiters)
+
+    def _parse(self, buf: _Buf, pos: int, end: int) -> int:
+        start = pos + self._scanned
+        match = -1  # the earliest complete delimiter, and its length
+        length = 0
+        for d in self._delimiters:
+            at = buf.find(d, start, end if match < 0 else min(end, match + len(d)))
+            if at >= 0 and (match < 0 or at < match or (at == match and len(d) > length)):
+                match, length = at, len(d)
+        # where a delimiter may still be arriving: at or before the match, or at the end
+        settled = match >= 0
+        first = match if settled else end
+        if not self._eof:
+            prefixes = self._prefixes
+            for q in range(max(start, end - self._longest + 1), min(first + 1, end)):
+                if bytes(buf[q:end]) in prefixes:
+                    first = q
+                    settled = False
+                    break
+        if not settled:
+            if self._eof:
+                return -1
+            self._scanned = first - pos
+            if first - pos > (0 if self._discarding else self._max_frame_length):
+                self._droppable = first - pos
+                return _OVERSIZED
+            return -1
+        if not self._discarding and match - pos > self._max_frame_length:
+            self._droppable = match - pos
+            return _OVERSIZED
+        self._delimiter_length = length
+        self._trim = length if self._strip_delimiter else 0
+        return match - pos + length
+
+    def _cut_batch(
+        self, buf: _Buf, view: memoryview, pos: int, end: int
+    ) -> tuple[int, list[C.Frame]]:
+        # With one delimiter, bytes.split cuts exactly where the rule does: at each earliest
+        # occurrence, left to right.
+        if len(self._delimiters) != 1:
+            return pos, []
+        (delimiter,) = self._delimiters
+        if buf.find(delimiter, pos + self._scanned, end) < 0:
+            return pos, []
+        parts = bytes(view[pos:end]).split(delimiter)
+        parts.pop()  # the rest, not terminated
+        return self._batch_of(view, pos, parts, delimiter, 0)
+
+    def _batch_of(
+        self, view: memoryview, pos: int, parts: list[bytes], ending: bytes, cr: int
+    ) -> tuple[int, list[C.Frame]]:
+        """The frames of ``parts``, the pieces between endings (``ending`` follows each) from
+        ``pos`` on; ``cr`` is 1 when each part ends in the ``\\r`` of a ``\\r\\n``, 0 when none
+        does, -1 when some do."""
+        step = len(ending)
+        largest = self._max_frame_length + (cr > 0)
+        if max(map(len, parts)) > largest and (cr >= 0 or self._any_too_long(parts)):
+            first = next(
+                i for i, p in enumerate(parts) if self._content(p, cr) > largest - (cr > 0)
+            )
+            if not first:
+                return pos, []  # next_frame() reports it
+            del parts[first:]
+        sizes = list(map(len, parts))
+        end = pos + sum(sizes) + step * len(parts)
+        self._batch_sizes = sizes
+        self._batch_extra = step
+        strip = self._strip_delimiter
+        if self._copy and not strip:
+            return end, list(map(add, parts, repeat(ending)))
+        if self._copy and cr == 0:
+            copies: list[C.Frame] = [*parts]
+            return end, copies
+        frames: list[C.Frame] = []
+        append = frames.append
+        a = pos
+        if cr >= 0 or not strip:
+            keep = step if not strip else -cr
+            for w in sizes:
+                append(view[a : a + w + keep])
+                a += w + step
+        else:
+            for p in parts:
+                w = len(p)
+                append(view[a : a + w - (p[-1:] == b"\r")])
+                a += w + step
+        if self._copy:
+            frames = list(map(bytes, frames))
+        return end, frames
+
+    def _content(self, part: bytes, cr: int) -> int:
+        return len(part) - (cr > 0 or (cr < 0 and part[-1:] == b"\r"))
+
+    def _any_too_long(self, parts: list[bytes]) -> bool:
+        return any(self._content(p, -1) > self._max_frame_length for p in parts)
+
+    def _complete(self, data: bytes, pos: int) -> int:
+        # Copy the incomplete frame's rest: through the first delimiter in ``data`` and room to
+        # settle a longer one. A delimiter straddling the two ends sooner; copying more is safe.
+        stop = len(data)
+        for d in self._delimiters:
+            at = data.find(d, pos)
+            if at >= 0:
+                stop = min(stop, at + len(d) + self._longest - 1)
+        self._append(memoryview(data)[pos:stop])
+        return stop
+
+    def _eof_error(self) -> Optional[FrameError]:
+        unterminated = self._wpos - self._rpos
+        if not self._discarding and unterminated > self._max_frame_length:
+            self._drop_buffered()
+            return FrameTooLongError(unterminated, self._max_frame_length)
+        return super()._eof_error()
+
+
+class LineDecoder(DelimiterDecoder):
+    """Lines ending in ``\\n`` or ``\\r\\n`` (Netty's ``LineBasedFrameDecoder``)::
+
+        +----------------------+      +-------+  +-------+
+        | "ABC\\r\\nDEF\\nGHI\\r"   | ---> | "ABC" |  | "DEF" |   ("GHI\\r" waits)
+        +----------------------+      +-------+  +-------+
+
+    A lone ``\\r`` ends nothing. ``max_frame_length`` bounds a line without its line ending.
+    """
+
+    __slots__ = ()
+
+    def _cut_batch(
+        self, buf: _Buf, view: memoryview, pos: int, end: int
+    ) -> tuple[int, list[C.Frame]]:
+        # Split at "\n"; a line that ends in "\r" ended in "\r\n".
+        if buf.find(b"\n", pos + self._scanned, end) < 0:
+            return pos, []
+        data = bytes(view[pos:end])
+        parts = data.split(b"\n")
+        parts.pop()
+        if len(parts) * 64 < len(data):  # long lines: looking at each end is cheaper
+            crlf = sum(map(bytes.endswith, parts, repeat(b"\r")))
+        else:
+            crlf = data.count(b"\r\n")
+        cr = 0 if not crlf else 1 if crlf == len(parts) else -1
+        return self._batch_of(view, pos, parts, b"\n", cr)
+
+    def __init__(
+        self,
+        *,
+        strip_delimiter: bool = True,
+        max_frame_length: int = C.DEFAULT_MAX_LINE_LENGTH,
+        fail_fast: bool = True,
+        copy: bool = False,
+    ) -> None:
+        super().__init__(
+            (b"\r\n", b"\n"),
+            strip_delimiter=strip_delimiter,
+            max_frame_length=max_frame_length,
+            fail_fast=fail_fast,
+            copy=copy,
+        )
+
+
+class DelimiterEncoder:
+    """Appends ``delimiter`` to each payload. With ``check``, a payload the decoder would not
+    read back whole is refused (``ValueError``): one containing the delimiter (it would smuggle
+    in a second frame), or ending in a part of a self-overlapping delimiter that forms the
+    delimiter with the start of the one appended (``b"xab" + b"aba"``)."""
+
+    __slots__ = ("_check", "_delimiter")
+
+    def __init__(self, delimiter: C.BytesLike, *, check: bool = True) -> None:
+        (self._delimiter,) = C.check_delimiters(delimiter)
+        self._check = bool(check)
+
+    def _payload(self, payload: C.BytesLike) -> bytes:
+        data = _as_bytes(payload)
+        if self._check:
+            C.check_delimited_payload(data, self._delimiter)
+        return data
+
+    def encode(self, payload: C.BytesLike) -> bytes:
+        """The payload followed by the delimiter."""
+        return self._payload(payload) + self._delimiter
+
+    def encode_many(self, payloads: Iterable[C.BytesLike]) -> bytes:
+        """Every payload followed by the delimiter, in one ``bytes``; nothing if any is refused."""
+        parts = [self._payload(p) for p in payloads]
+        if not parts:
+            return b""
+        return self._delimiter.join(parts) + self._delimiter
+
+    def decoder(self, **overrides: object) -> DelimiterDecoder:
+        """The decoder that reads back exactly what this encoder writes (given ``check``)."""
+        return DelimiterDecoder(self._delimiter, **overrides)  # type: ignore[arg-type]
 
 
 # --- encoders -----------------------------------------------------------------------------------

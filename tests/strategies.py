@@ -94,3 +94,34 @@ def cuts(draw: st.DrawFn, size: int) -> list[int]:
     if size == 0:
         return []
     return draw(st.lists(st.integers(0, size), max_size=12))
+
+
+_DELIMITER_ALPHABET = list(b"ab\r\n")
+
+
+@st.composite
+def delimiter_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Small alphabets, so that delimiters overlap, share prefixes and straddle feeds."""
+    one = st.lists(st.sampled_from(_DELIMITER_ALPHABET), min_size=1, max_size=4).map(bytes)
+    return {
+        "delimiters": draw(st.lists(one, min_size=1, max_size=3)),
+        "strip_delimiter": draw(st.booleans()),
+        "max_frame_length": draw(st.integers(0, 24)),
+        "fail_fast": draw(st.booleans()),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def line_configs(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "strip_delimiter": draw(st.booleans()),
+        "max_frame_length": draw(st.integers(0, 40)),
+        "fail_fast": draw(st.booleans()),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def delimited_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    return bytes(draw(st.lists(st.sampled_from([*_DELIMITER_ALPHABET, 120]), max_size=300)))

@@ -13,8 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import (
     cuts,
+    delimited_streams,
+    delimiter_configs,
     length_field_configs,
     length_field_streams,
+    line_configs,
     varint_configs,
     varint_streams,
 )
@@ -24,6 +27,8 @@ from framekit import CorruptFrameError, FrameError
 KINDS: dict[str, tuple[str, Any, Any]] = {
     "length": ("LengthFieldDecoder", length_field_configs, length_field_streams),
     "varint": ("VarintLengthDecoder", varint_configs, varint_streams),
+    "delimiter": ("DelimiterDecoder", delimiter_configs, delimited_streams),
+    "line": ("LineDecoder", line_configs, delimited_streams),
 }
 
 
@@ -71,6 +76,35 @@ def test_length_field_split_invariance_and_agreement(data: st.DataObject) -> Non
 @given(st.data())
 def test_varint_split_invariance_and_agreement(data: st.DataObject) -> None:
     _check("varint", data)
+
+
+@given(st.data())
+def test_delimiter_split_invariance_and_agreement(data: st.DataObject) -> None:
+    _check("delimiter", data)
+
+
+@given(st.data())
+def test_line_split_invariance_and_agreement(data: st.DataObject) -> None:
+    _check("line", data)
+
+
+@given(
+    st.lists(st.sampled_from(list(b"ab")), min_size=1, max_size=3).map(bytes),
+    st.lists(st.lists(st.sampled_from(list(b"abc")), max_size=6).map(bytes), max_size=12),
+    st.lists(st.integers(0, 900), max_size=10),
+)
+def test_delimiter_encoder_round_trip(
+    delimiter: bytes, payloads: list[bytes], points: list[int]
+) -> None:
+    for module in IMPLEMENTATIONS.values():
+        enc = module.DelimiterEncoder(delimiter)
+        try:
+            wire = enc.encode_many(payloads)
+        except ValueError:
+            # refused: the delimiter would occur before the payload's end is marked
+            assert any(delimiter in p + delimiter[:-1] for p in payloads)
+            continue
+        assert run_feed(enc.decoder(max_frame_length=1000), split(wire, points)) == payloads
 
 
 @given(st.binary(max_size=200), st.integers(1, 9), st.lists(st.integers(0, 200), max_size=8))
