@@ -1,10 +1,10 @@
-"""pytest-benchmark suite: decoders and encoders of this release, both implementations.
+"""pytest-benchmark suite: every decoder and encoder, both implementations.
 
     pytest benchmarks/ --benchmark-only [--benchmark-group-by=param:payload]
 
 Each decoder benchmark decodes one ~1 MiB stream fed in 64 KiB chunks, dropping every frame
 before the next (a connection's steady state). Rates for the side-by-side with asyncio, Twisted
-and Netty come from ``python benchmarks/compare_length.py``.
+and Netty come from ``python benchmarks/compare_peers.py``.
 """
 
 from __future__ import annotations
@@ -81,6 +81,28 @@ def test_length_field(benchmark: Any, fk: ModuleType, payload: int, how: str) ->
     _run(benchmark, lambda: fk.LengthFieldDecoder(4, copy=copy), chunks, how)
 
 
+@pytest.mark.parametrize("length", [16, 100, 1000])
+@pytest.mark.parametrize("how", ["feed", "recv", "copy"])
+def test_lines(benchmark: Any, fk: ModuleType, length: int, how: str) -> None:
+    line = b"y" * length + b"\r\n"
+    chunks = _chunks(line * (MiB // len(line)))
+    copy = how == "copy"
+    _run(benchmark, lambda: fk.LineDecoder(max_frame_length=MiB, copy=copy), chunks, how)
+
+
+@pytest.mark.parametrize("delimiters", [[b"\0"], [b"<END>"], [b"\r", b"\r\n", b";"]])
+def test_delimiters(benchmark: Any, fk: ModuleType, delimiters: list[bytes]) -> None:
+    record = b"z" * 60 + delimiters[-1]
+    chunks = _chunks(record * (MiB // len(record)))
+    _run(benchmark, lambda: fk.DelimiterDecoder(delimiters), chunks, "feed")
+
+
+def test_long_line_in_small_pieces(benchmark: Any, fk: ModuleType) -> None:
+    """Linear time: a 1 MiB line fed 64 bytes at a time."""
+    chunks = [b"q" * 64] * (MiB // 64) + [b"\n"]
+    _run(benchmark, lambda: fk.LineDecoder(max_frame_length=MiB), chunks, "feed")
+
+
 @pytest.mark.parametrize("payload", [16, 1000])
 def test_varint(benchmark: Any, fk: ModuleType, payload: int) -> None:
     enc = fk.VarintLengthEncoder()
@@ -93,15 +115,22 @@ def test_fixed_length(benchmark: Any, fk: ModuleType) -> None:
     _run(benchmark, lambda: fk.FixedLengthDecoder(32), chunks, "feed")
 
 
-@pytest.mark.parametrize("kind", ["LengthFieldEncoder", "VarintLengthEncoder"])
+ENCODERS: dict[str, Callable[[ModuleType], Any]] = {
+    "length": lambda fk: fk.LengthFieldEncoder(),
+    "varint": lambda fk: fk.VarintLengthEncoder(),
+    "delimiter": lambda fk: fk.DelimiterEncoder(b"\r\n"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ENCODERS))
 def test_encode_many(benchmark: Any, fk: ModuleType, kind: str) -> None:
-    enc = getattr(fk, kind)()
+    enc = ENCODERS[kind](fk)
     payloads = [b"p" * (i % 300) for i in range(5000)]
     wire = benchmark(enc.encode_many, payloads)
     assert [bytes(f) for f in enc.decoder().decode(wire)] == payloads
 
 
-@pytest.mark.parametrize("kind", ["LengthFieldEncoder", "VarintLengthEncoder"])
+@pytest.mark.parametrize("kind", sorted(ENCODERS))
 def test_encode_one(benchmark: Any, fk: ModuleType, kind: str) -> None:
-    enc = getattr(fk, kind)()
-    assert benchmark(enc.encode, b"p" * 100)[-100:] == b"p" * 100
+    enc = ENCODERS[kind](fk)
+    assert b"p" * 100 in benchmark(enc.encode, b"p" * 100)

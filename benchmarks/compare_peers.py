@@ -1,12 +1,13 @@
-"""Length-field framing throughput: framekit (both implementations) beside what users use today.
+"""Framing throughput: framekit (both implementations) beside what users use today.
 
-    python benchmarks/compare_length.py [--quick] [--netty FILE] [--json FILE]
+    python benchmarks/compare_peers.py [--quick] [--netty FILE] [--json FILE]
 
-Streams: 4-byte big-endian length + payload of 16, 256 and 4096 bytes, fed in 64 KiB chunks,
-every frame consumed and dropped before the next (the measure of PERFORMANCE.md). Figures are
-million frames/s, best of several repeats; compare them as ratios inside one run. ``--netty``
-takes the output of a Netty run on the same streams (lines ``netty length payload=N
-frames/s=R``) and adds Netty's figure and framekit's ratio to it.
+Streams: 4-byte big-endian length + payload of 16, 256 and 4096 bytes, and CRLF lines of 16, 100
+and 1000 bytes, fed in 64 KiB chunks, every frame consumed and dropped before the next (the
+measure of PERFORMANCE.md). Figures are million frames/s, best of several repeats; compare them
+as ratios inside one run. ``--netty`` takes the output of a Netty run on the same streams (lines
+``netty length payload=N frames/s=R`` and ``netty line len=N frames/s=R``) and adds Netty's
+figures and framekit's ratios to them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 CHUNK = 65536
-CASES = [(16, 400_000), (256, 200_000), (4096, 30_000)]
+LENGTH_CASES = [(16, 400_000), (256, 200_000), (4096, 30_000)]
+LINE_CASES = [(16, 1_500_000), (100, 428_571), (1000, 47_619)]
 
 Runner = Callable[[Sequence[bytes]], int]
 
@@ -87,6 +89,54 @@ def twisted_int32(chunks: Sequence[bytes]) -> int:
     return count[0]
 
 
+def bytes_split(chunks: Sequence[bytes]) -> int:
+    """The quickest line splitter in Python: bytes.split (copies, no limit, no zero-copy)."""
+    rest = b""
+    out = 0
+    for c in chunks:
+        parts = (rest + c).split(b"\r\n")
+        rest = parts.pop()
+        out += len(parts)
+    return out
+
+
+def asyncio_lines(chunks: Sequence[bytes]) -> int:
+    async def run() -> int:
+        reader = asyncio.StreamReader(limit=1 << 20)
+        for c in chunks:
+            reader.feed_data(c)
+        reader.feed_eof()
+        out = 0
+        while True:
+            try:
+                await reader.readuntil(b"\r\n")
+            except asyncio.IncompleteReadError:
+                return out
+            out += 1
+
+    return asyncio.run(run())
+
+
+def twisted_lines(chunks: Sequence[bytes]) -> int:
+    from twisted.internet.testing import StringTransport
+    from twisted.protocols.basic import LineOnlyReceiver
+
+    count = [0]
+
+    class Receiver(LineOnlyReceiver):
+        delimiter = b"\r\n"
+        MAX_LENGTH = 1 << 20
+
+        def lineReceived(self, line: bytes) -> None:
+            count[0] += 1
+
+    receiver = Receiver()
+    receiver.makeConnection(StringTransport())  # type: ignore[no-untyped-call]
+    for c in chunks:
+        receiver.dataReceived(c)  # type: ignore[no-untyped-call]
+    return count[0]
+
+
 def via_feed(make: Callable[[], Any]) -> Runner:
     def run(chunks: Sequence[bytes]) -> int:
         dec = make()
@@ -132,14 +182,15 @@ def best_rate(run: Runner, chunks: Sequence[bytes], expected: int, repeats: int)
     return expected / best
 
 
-def contenders() -> dict[str, Runner]:
-    found: dict[str, Runner] = {
-        "careful-python": careful_python,
-        "asyncio-streams": asyncio_streams,
-    }
+def contenders(kind: str) -> dict[str, Runner]:
+    found: dict[str, Runner] = (
+        {"careful-python": careful_python, "asyncio-streams": asyncio_streams}
+        if kind == "length"
+        else {"bytes.split": bytes_split, "asyncio-streams": asyncio_lines}
+    )
     try:
         importlib.import_module("twisted")
-        found["twisted"] = twisted_int32
+        found["twisted"] = twisted_int32 if kind == "length" else twisted_lines
     except ImportError:
         pass
     for impl in ("_core", "_pure"):
@@ -148,20 +199,24 @@ def contenders() -> dict[str, Runner]:
         except ImportError:
             continue
         name = "cython" if impl == "_core" else "pure"
-        make = functools.partial(module.LengthFieldDecoder, 4, max_frame_length=1 << 24)
+        if kind == "length":
+            make = functools.partial(module.LengthFieldDecoder, 4, max_frame_length=1 << 24)
+        else:
+            make = functools.partial(module.LineDecoder, max_frame_length=1 << 20)
         found[f"{name}-feed"] = via_feed(make)
         found[f"{name}-recv"] = via_get_buffer(make)
         found[f"{name}-copy"] = via_feed(functools.partial(make, copy=True))
     return found
 
 
-def netty_rates(path: str) -> dict[int, float]:
+def netty_rates(path: str) -> dict[str, float]:
     rates = {}
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) == 4 and parts[:2] == ["netty", "length"]:
-                rates[int(parts[2].split("=")[1])] = float(parts[3].split("=")[1])
+            if len(parts) == 4 and parts[0] == "netty":
+                size = parts[2].split("=")[1]
+                rates[f"{parts[1]}-{size}"] = float(parts[3].split("=")[1])
     return rates
 
 
@@ -174,20 +229,27 @@ def main() -> None:
     repeats = 2 if args.quick else 5
     netty = netty_rates(args.netty) if args.netty else {}
     results: dict[str, dict[str, float]] = {}
-    for payload, count in CASES:
-        stream = (struct.pack(">I", payload) + b"x" * payload) * count
+    streams = [
+        ("length", size, count, (struct.pack(">I", size) + b"x" * size) * count)
+        for size, count in LENGTH_CASES
+    ] + [("line", size, count, (b"y" * size + b"\r\n") * count) for size, count in LINE_CASES]
+    for kind, size, count, stream in streams:
         chunks = [stream[i : i + CHUNK] for i in range(0, len(stream), CHUNK)]
-        row = {name: best_rate(run, chunks, count, repeats) for name, run in contenders().items()}
-        if payload in netty:
-            row["netty"] = netty[payload]
-        results[f"length-{payload}"] = row
-        print(f"length, {payload} B payloads (M frames/s):")
+        row = {
+            name: best_rate(run, chunks, count, repeats) for name, run in contenders(kind).items()
+        }
+        case = f"{kind}-{size}"
+        if case in netty:
+            row["netty"] = netty[case]
+        results[case] = row
+        baseline = "careful-python" if kind == "length" else "twisted"
+        print(f"{kind}, {size} B (M frames/s):")
         for name, rate in row.items():
             print(f"  {name:16s} {rate / 1e6:7.2f}", end="")
             if "netty" in row and name != "netty":
                 print(f"   x{rate / row['netty']:.2f} Netty", end="")
-            if name.startswith("pure"):
-                print(f"   x{rate / row['careful-python']:.2f} careful-python", end="")
+            if name.startswith("pure") and baseline in row:
+                print(f"   x{rate / row[baseline]:.2f} {baseline}", end="")
             print()
     if args.json:
         with open(args.json, "w") as f:
