@@ -13,6 +13,7 @@ Environment switches:
 from __future__ import annotations
 
 import os
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ._common import BytesLike, Decoder, Frame
@@ -20,64 +21,43 @@ from .errors import CorruptFrameError, FrameError, FrameTooLongError, Incomplete
 
 __version__ = "0.1.0"
 
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+def _select() -> tuple[ModuleType, str]:
+    if not _flag("FRAMEKIT_PURE"):
+        try:
+            from . import _core
+
+            return _core, "cython"
+        except ImportError as exc:
+            if _flag("FRAMEKIT_REQUIRE_EXTENSION"):
+                raise ImportError(
+                    "FRAMEKIT_REQUIRE_EXTENSION is set but the compiled core framekit._core "
+                    f"cannot be imported: {exc}"
+                ) from exc
+    from . import _pure
+
+    return _pure, "python"
+
+
 if TYPE_CHECKING:
-    from ._pure import (
-        DelimiterDecoder,
-        DelimiterEncoder,
-        FixedLengthDecoder,
-        LengthFieldDecoder,
-        LengthFieldEncoder,
-        LineDecoder,
-        VarintLengthDecoder,
-        VarintLengthEncoder,
-    )
+    from . import _pure as _impl
 
     implementation: str
-elif os.environ.get("FRAMEKIT_PURE", "") not in ("", "0"):
-    from ._pure import (
-        DelimiterDecoder,
-        DelimiterEncoder,
-        FixedLengthDecoder,
-        LengthFieldDecoder,
-        LengthFieldEncoder,
-        LineDecoder,
-        VarintLengthDecoder,
-        VarintLengthEncoder,
-    )
-
-    implementation = "python"
 else:
-    try:
-        from ._core import (
-            DelimiterDecoder,
-            DelimiterEncoder,
-            FixedLengthDecoder,
-            LengthFieldDecoder,
-            LengthFieldEncoder,
-            LineDecoder,
-            VarintLengthDecoder,
-            VarintLengthEncoder,
-        )
+    _impl, implementation = _select()
 
-        implementation = "cython"
-    except ImportError as exc:
-        if os.environ.get("FRAMEKIT_REQUIRE_EXTENSION", "") not in ("", "0"):
-            raise ImportError(
-                "FRAMEKIT_REQUIRE_EXTENSION is set but the compiled core framekit._core "
-                f"cannot be imported: {exc}"
-            ) from exc
-        from ._pure import (
-            DelimiterDecoder,
-            DelimiterEncoder,
-            FixedLengthDecoder,
-            LengthFieldDecoder,
-            LengthFieldEncoder,
-            LineDecoder,
-            VarintLengthDecoder,
-            VarintLengthEncoder,
-        )
-
-        implementation = "python"
+DelimiterDecoder = _impl.DelimiterDecoder
+DelimiterEncoder = _impl.DelimiterEncoder
+FixedLengthDecoder = _impl.FixedLengthDecoder
+LengthFieldDecoder = _impl.LengthFieldDecoder
+LengthFieldEncoder = _impl.LengthFieldEncoder
+LineDecoder = _impl.LineDecoder
+VarintLengthDecoder = _impl.VarintLengthDecoder
+VarintLengthEncoder = _impl.VarintLengthEncoder
 
 __all__ = [
     "BytesLike",

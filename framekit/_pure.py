@@ -977,7 +977,30 @@ class DelimiterEncoder:
 # --- encoders -----------------------------------------------------------------------------------
 
 
-class LengthFieldEncoder:
+class _PrefixEncoder:
+    """Encoders that put a header computed from the payload's length before it."""
+
+    __slots__ = ()
+
+    def encode_header(self, payload_length: int) -> bytes:
+        raise NotImplementedError
+
+    def encode(self, payload: C.BytesLike) -> bytes:
+        """Header and payload as one ``bytes``."""
+        data = _as_bytes(payload)
+        return self.encode_header(len(data)) + data
+
+    def encode_many(self, payloads: Iterable[C.BytesLike]) -> bytes:
+        """Every payload framed, in one contiguous ``bytes``; nothing if any is refused."""
+        parts: list[bytes] = []
+        for payload in payloads:
+            data = _as_bytes(payload)
+            parts.append(self.encode_header(len(data)))
+            parts.append(data)
+        return b"".join(parts)
+
+
+class LengthFieldEncoder(_PrefixEncoder):
     """Prefixes each payload with its length (Netty's ``LengthFieldPrepender``).
 
     The field holds ``len(payload) + length_adjustment`` (plus the field's own width when
@@ -1031,20 +1054,6 @@ class LengthFieldEncoder:
             raise FrameTooLongError(total, self._max_frame_length)
         return value.to_bytes(width, "big" if self._big else "little")
 
-    def encode(self, payload: C.BytesLike) -> bytes:
-        """Header and payload as one ``bytes``."""
-        data = _as_bytes(payload)
-        return self.encode_header(len(data)) + data
-
-    def encode_many(self, payloads: Iterable[C.BytesLike]) -> bytes:
-        """Every payload framed, in one contiguous ``bytes``; nothing if any is refused."""
-        parts: list[bytes] = []
-        for payload in payloads:
-            data = _as_bytes(payload)
-            parts.append(self.encode_header(len(data)))
-            parts.append(data)
-        return b"".join(parts)
-
     def decoder(self, **overrides: object) -> LengthFieldDecoder:
         """The decoder that reads back exactly what this encoder writes."""
         width = self._width
@@ -1057,7 +1066,7 @@ class LengthFieldEncoder:
         return LengthFieldDecoder(width, **kwargs)  # type: ignore[arg-type]
 
 
-class VarintLengthEncoder:
+class VarintLengthEncoder(_PrefixEncoder):
     """Prefixes each payload with its length as a base-128 varint (protobuf's delimited form)."""
 
     __slots__ = ("_max_frame_length",)
@@ -1076,20 +1085,6 @@ class VarintLengthEncoder:
         if total > self._max_frame_length:
             raise FrameTooLongError(total, self._max_frame_length)
         return header
-
-    def encode(self, payload: C.BytesLike) -> bytes:
-        """Header and payload as one ``bytes``."""
-        data = _as_bytes(payload)
-        return self.encode_header(len(data)) + data
-
-    def encode_many(self, payloads: Iterable[C.BytesLike]) -> bytes:
-        """Every payload framed, in one contiguous ``bytes``; nothing if any is refused."""
-        parts: list[bytes] = []
-        for payload in payloads:
-            data = _as_bytes(payload)
-            parts.append(self.encode_header(len(data)))
-            parts.append(data)
-        return b"".join(parts)
 
     def decoder(self, **overrides: object) -> VarintLengthDecoder:
         """The decoder that reads back exactly what this encoder writes."""

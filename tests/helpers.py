@@ -60,6 +60,16 @@ def _eof(dec: Any, out: list[Event]) -> None:
     _drain(dec, out)
 
 
+def varint(value: int) -> bytes:
+    """The test's own LEB128 encoder (an oracle independent of framekit's)."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
 def split(data: bytes, cuts: Sequence[int]) -> list[bytes]:
     points = sorted({c for c in cuts if 0 < c < len(data)})
     bounds = [0, *points, len(data)]

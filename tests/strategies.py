@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers import varint
 from hypothesis import strategies as st
 
 
@@ -36,15 +37,6 @@ def varint_configs(draw: st.DrawFn) -> dict[str, Any]:
         "fail_fast": draw(st.booleans()),
         "copy": draw(st.booleans()),
     }
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 @st.composite
@@ -83,7 +75,7 @@ def varint_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
             top = cfg["max_frame_length"] + (200 if kind == "big" else 0)
             value = draw(st.integers(0, top))
             payload = max(0, value + cfg["length_adjustment"])
-            parts.append(bytes(offset) + _varint(value) + b"p" * payload)
+            parts.append(bytes(offset) + varint(value) + b"p" * payload)
     data = b"".join(parts)
     return data[: draw(st.integers(0, len(data)))] if draw(st.booleans()) else data
 

@@ -5,18 +5,9 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
-from helpers import run_bytewise, run_feed, run_recv
+from helpers import run_bytewise, run_feed, run_recv, varint
 
 from framekit import CorruptFrameError, FrameTooLongError, IncompleteFrameError
-
-
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 @pytest.mark.parametrize("size", [0, 1, 127, 128, 300, 16383, 16384, 70000])
