@@ -36,6 +36,9 @@ __all__ = [
 _Buf = Union[bytes, bytearray]
 #: _parse(): the frame is certainly too long; drop ``_droppable`` of its bytes now.
 _OVERSIZED = -(1 << 62)
+#: At most this many frames are cut at once: fewer than the cyclic GC's first threshold (700
+#: allocations), so that frames alive together are not promoted to older generations.
+_BATCH = range(256)
 
 
 def _as_bytes(data: object) -> bytes:
@@ -645,7 +648,9 @@ class LengthFieldDecoder(_FrameDecoder):
         self._batch_extra = 0
         append = frames.append
         last = end - header_end  # the last position a header can start at
-        while pos <= last:
+        for _ in _BATCH:
+            if pos > last:
+                break
             total = base + unpack(buf, pos + field)[0]
             nxt = pos + total
             if nxt > end or total < smallest or total > largest:
@@ -822,9 +827,10 @@ class DelimiterDecoder(_FrameDecoder):
         if len(self._delimiters) != 1:
             return pos, []
         (delimiter,) = self._delimiters
-        if buf.find(delimiter, pos + self._scanned, end) < 0:
+        stop = _batch_window(buf, delimiter, pos, pos + self._scanned, end)
+        if stop < 0:
             return pos, []
-        parts = bytes(view[pos:end]).split(delimiter)
+        parts = bytes(view[pos:stop]).split(delimiter)
         parts.pop()  # the rest, not terminated
         return self._batch_of(view, pos, parts, delimiter, 0)
 
@@ -895,6 +901,17 @@ class DelimiterDecoder(_FrameDecoder):
         return super()._eof_error()
 
 
+def _batch_window(buf: _Buf, delimiter: bytes, pos: int, start: int, end: int) -> int:
+    """Where a batch of delimited frames from ``pos`` stops (-1: no delimiter from ``start``):
+    after the last delimiter within room for about as many frames as the first one is long
+    would make a batch of ``len(_BATCH)``."""
+    first = buf.find(delimiter, start, end)
+    if first < 0:
+        return -1
+    room = pos + (first + len(delimiter) - pos) * len(_BATCH)
+    return buf.rfind(delimiter, first, min(end, room)) + len(delimiter)
+
+
 class LineDecoder(DelimiterDecoder):
     """Lines ending in ``\\n`` or ``\\r\\n`` (Netty's ``LineBasedFrameDecoder``)::
 
@@ -911,9 +928,10 @@ class LineDecoder(DelimiterDecoder):
         self, buf: _Buf, view: memoryview, pos: int, end: int
     ) -> tuple[int, list[C.Frame]]:
         # Split at "\n"; a line that ends in "\r" ended in "\r\n".
-        if buf.find(b"\n", pos + self._scanned, end) < 0:
+        stop = _batch_window(buf, b"\n", pos, pos + self._scanned, end)
+        if stop < 0:
             return pos, []
-        data = bytes(view[pos:end])
+        data = bytes(view[pos:stop])
         parts = data.split(b"\n")
         parts.pop()
         if len(parts) * 64 < len(data):  # long lines: looking at each end is cheaper

@@ -236,3 +236,31 @@ def test_interleaved_calls_during_iteration(cfg: dict[str, Any], data: st.DataOb
             rest = run_feed(dec, [])
             out.extend(rest)
         assert out == reference
+
+
+@given(
+    st.sampled_from([b"\n", b"aa", b"aba", b"\r\n"]),
+    st.lists(st.sampled_from([b"", b"a", b"b", b"ab", b"x" * 7]), min_size=300, max_size=900),
+    st.booleans(),
+    st.data(),
+)
+def test_long_streams_of_short_frames(
+    delimiter: bytes, pieces: list[bytes], line: bool, data: st.DataObject
+) -> None:
+    """Batches are cut from windows of the buffer; a delimiter straddling a window's end (or a
+    self-overlapping one) must come out as it does byte by byte."""
+    stream = delimiter.join(pieces) + (b"\r\n" if line else delimiter)
+    pieces_of_stream = split(stream, data.draw(cuts(len(stream))))
+    results = []
+    for module in IMPLEMENTATIONS.values():
+
+        def make(module: ModuleType = module) -> Any:
+            if line:
+                return module.LineDecoder(max_frame_length=64)
+            return module.DelimiterDecoder(delimiter, max_frame_length=64)
+
+        whole = run_feed(make(), [stream])
+        assert run_feed(make(), pieces_of_stream, iterate=True) == whole
+        assert run_bytewise(make(), stream) == whole
+        results.append(whole)
+    assert all(r == results[0] for r in results)
