@@ -784,8 +784,14 @@ cdef class _FrameDecoder:
         return 0
 
     cdef int _release_window(self) except -1:
+        # Released so that a stale view cannot write into the storage; unless its caller still
+        # holds an export of it (uvloop does, until buffer_updated() returns): then the export
+        # ends when that caller lets go, and the block counts as viewed until it has.
         if self._window is not None:
-            self._window.release()
+            try:
+                self._window.release()
+            except BufferError:
+                pass
             self._window = None
         return 0
 

@@ -13,6 +13,7 @@ moves on to a fresh ``bytearray`` and leaves the old one to the frames that hold
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
@@ -549,8 +550,12 @@ class _FrameDecoder:
         self._chunk = self._chunk_view = None
 
     def _release_window(self) -> None:
+        # Released so that a stale view cannot write into the storage; unless its caller still
+        # holds an export of it (uvloop does, until buffer_updated() returns): then the export
+        # ends when that caller lets go, and the store cannot be resized until it has.
         if self._window is not None:
-            self._window.release()
+            with contextlib.suppress(BufferError):
+                self._window.release()
             self._window = None
 
 

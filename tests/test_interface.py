@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import os
+import pickle
 import subprocess
 import sys
 import weakref
@@ -331,3 +332,18 @@ def test_dropped_frames_of_varying_sizes(fk: ModuleType) -> None:
         assert [(len(f), f[:1] == bytes([len(f)])[: len(f)]) for f in dec] == [
             (n, True) for n in sizes
         ]
+
+
+def test_caller_may_hold_the_buffer_during_buffer_updated(fk: ModuleType) -> None:
+    """uvloop keeps its export of the get_buffer() view until buffer_updated() returns."""
+    dec = fk.LengthFieldDecoder(1)
+    buf = dec.get_buffer(16)
+    held = pickle.PickleBuffer(buf)  # an export of the view, as uvloop's Py_buffer
+    buf[:4] = b"\x01a\x01b"
+    dec.buffer_updated(4)
+    del held
+    assert [bytes(f) for f in dec] == [b"a", b"b"]
+    buf2 = dec.get_buffer(16)
+    buf2[:2] = b"\x01c"
+    dec.buffer_updated(2)
+    assert [bytes(f) for f in dec] == [b"c"]

@@ -1,0 +1,35 @@
+"""What the I/O adapters share: turning payloads into the buffers that go on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ._common import BytesLike
+
+#: A payload this large is sent from its own buffer after a separate header, never copied.
+LARGE_PAYLOAD = 16 * 1024
+
+
+def gather(encoder: Any, payloads: Iterable[BytesLike]) -> list[BytesLike]:
+    """The buffers that put ``payloads`` on the wire through ``encoder``, in order: runs of
+    small payloads encoded into one contiguous buffer, large ones behind their own header.
+    Every payload is checked before anything is returned, so a refused one sends nothing."""
+    if encoder is None:
+        raise ValueError("sending frames needs an encoder")
+    header = getattr(encoder, "encode_header", None)
+    out: list[BytesLike] = []
+    small: list[BytesLike] = []
+    for payload in payloads:
+        view = memoryview(payload)
+        if header is not None and view.nbytes >= LARGE_PAYLOAD and view.c_contiguous:
+            if small:
+                out.append(encoder.encode_many(small))
+                small = []
+            out.append(header(view.nbytes))
+            out.append(view.cast("B") if view.format != "B" or view.ndim != 1 else view)
+        else:
+            small.append(payload)
+    if small:
+        out.append(encoder.encode_many(small))
+    return out

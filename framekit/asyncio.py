@@ -1,0 +1,318 @@
+"""asyncio (and uvloop): a ``BufferedProtocol`` that receives into the decoder's storage, and
+stream-style ``open_connection`` / ``start_server`` in the manner of asyncio's own.
+
+.. code-block:: python
+
+    import framekit
+    from framekit.asyncio import open_connection
+
+    reader, writer = await open_connection(
+        "127.0.0.1", 9000,
+        decoder=framekit.LengthFieldDecoder(), encoder=framekit.LengthFieldEncoder(),
+    )
+    writer.write_frame(b"hello")
+    await writer.drain()
+    async for frame in reader:
+        print(bytes(frame))
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from typing import Any, Callable, Optional, Union
+
+from ._common import BytesLike, Frame
+from ._io import gather
+from .errors import CorruptFrameError, FrameError
+
+__all__ = ["FrameReader", "FrameWriter", "FramedProtocol", "open_connection", "start_server"]
+
+#: Reading pauses while more undelivered frame bytes than this are queued ...
+DEFAULT_HIGH_WATER = 256 * 1024
+#: ... and resumes once fewer than this are.
+DEFAULT_LOW_WATER = 64 * 1024
+
+
+class FramedProtocol(asyncio.BufferedProtocol):
+    """Receives through ``decoder.get_buffer()`` (no copy on the way in) and calls
+    :meth:`frame_received` for each frame, :meth:`frame_error` for bad input. Subclass it::
+
+        class Echo(FramedProtocol):
+            def frame_received(self, frame):
+                self.send_frame(frame)
+
+        await loop.create_server(lambda: Echo(LengthFieldDecoder(), LengthFieldEncoder()), ...)
+
+    A frame is valid for as long as it is held (the decoder never reuses memory a frame views).
+    At the end of stream, frames the end completes are delivered, an incomplete frame reaches
+    :meth:`frame_error`, and the transport is closed (return True from :meth:`eof_received` in a
+    subclass to keep writing).
+    """
+
+    def __init__(self, decoder: Any, encoder: Any = None) -> None:
+        self.decoder = decoder
+        self.encoder = encoder
+        self.transport: Optional[asyncio.Transport] = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.decoder.get_buffer(sizehint)  # type: ignore[no-any-return]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.decoder.buffer_updated(nbytes)
+        self._deliver()
+
+    def eof_received(self) -> Optional[bool]:
+        try:
+            self.decoder.feed_eof()
+        except FrameError as exc:
+            self.frame_error(exc)
+        else:
+            self._deliver()
+        return None
+
+    def _deliver(self) -> None:
+        while True:
+            try:
+                for frame in self.decoder:
+                    self.frame_received(frame)
+                return
+            except FrameError as exc:
+                self.frame_error(exc)
+                if isinstance(exc, CorruptFrameError) or self._closing():
+                    return
+
+    def _closing(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
+
+    def frame_received(self, frame: Frame) -> None:
+        """Called for each frame, in order."""
+
+    def frame_error(self, exc: FrameError) -> None:
+        """Called for bad input, in its place in the stream; by default closes the transport.
+        (A ``FrameTooLongError`` is recoverable: override to log it and go on.)"""
+        if self.transport is not None:
+            self.transport.close()
+
+    def send_frame(self, payload: BytesLike) -> None:
+        """Frame ``payload`` with the encoder and write it (large payloads are not copied)."""
+        self.send_frames((payload,))
+
+    def send_frames(self, payloads: Iterable[BytesLike]) -> None:
+        """Frame and write several payloads at once; nothing if the encoder refuses one."""
+        assert self.transport is not None, "not connected"
+        self.transport.writelines(gather(self.encoder, payloads))
+
+
+class _StreamProtocol(FramedProtocol):
+    """Queues frames for a FrameReader, with flow control both ways."""
+
+    def __init__(
+        self,
+        decoder: Any,
+        encoder: Any,
+        high_water: int,
+        low_water: int,
+        connected: Optional[Callable[[FrameReader, FrameWriter], Any]] = None,
+    ) -> None:
+        super().__init__(decoder, encoder)
+        self._items: deque[Union[Frame, FrameError]] = deque()
+        self._queued = 0  # bytes of frames queued and not yet read
+        self._high_water = high_water
+        self._low_water = low_water
+        self._reading_paused = False
+        self._eof = False
+        self._lost: Optional[BaseException] = None
+        self._closed = asyncio.get_running_loop().create_future()
+        self._readable: Optional[asyncio.Future[None]] = None
+        self._writable: Optional[asyncio.Future[None]] = None
+        self._connected = connected
+        self._task: Optional[asyncio.Task[Any]] = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        if self._connected is not None:
+            result = self._connected(FrameReader(self), FrameWriter(self))
+            if asyncio.iscoroutine(result):
+                self._task = asyncio.get_running_loop().create_task(result)
+
+    def frame_received(self, frame: Frame) -> None:
+        self._items.append(frame)
+        self._queued += len(frame)
+        if self._queued > self._high_water and not self._reading_paused and not self._closing():
+            assert self.transport is not None
+            self.transport.pause_reading()
+            self._reading_paused = True
+        self._wake()
+
+    def frame_error(self, exc: FrameError) -> None:
+        self._items.append(exc)  # raised by the reader in its place
+        if isinstance(exc, CorruptFrameError) and self.transport is not None:
+            self.transport.close()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        super().eof_received()
+        self._eof = True
+        self._wake()
+        return True  # half-close: this side may still write, as with asyncio streams
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self._eof = True
+        self._lost = exc
+        if not self._closed.done():
+            self._closed.set_result(None)
+        self._wake()
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+        self._writable = None
+
+    def _wake(self) -> None:
+        if self._readable is not None and not self._readable.done():
+            self._readable.set_result(None)
+
+    async def read(self) -> Frame:
+        while not self._items:
+            if self._eof:
+                if self._lost is not None:
+                    raise self._lost
+                raise EOFError("end of stream")
+            self._readable = asyncio.get_running_loop().create_future()
+            try:
+                await self._readable
+            finally:
+                self._readable = None
+        item = self._items.popleft()
+        if isinstance(item, FrameError):
+            raise item
+        self._queued -= len(item)
+        if self._reading_paused and self._queued < self._low_water and not self._closing():
+            assert self.transport is not None
+            self.transport.resume_reading()
+            self._reading_paused = False
+        return item
+
+    async def drain(self) -> None:
+        if self._lost is not None:
+            raise ConnectionResetError("connection lost") from self._lost
+        if self.transport is not None and self.transport.is_closing():
+            await asyncio.sleep(0)  # let connection_lost run, as asyncio streams do
+        if self._writable is not None:
+            await self._writable
+
+
+class FrameReader:
+    """Frames from a connection: ``await read_frame()``, or ``async for frame in reader``."""
+
+    def __init__(self, protocol: _StreamProtocol) -> None:
+        self._protocol = protocol
+
+    async def read_frame(self) -> Frame:
+        """The next frame. ``EOFError`` at a clean end of stream; a ``FrameError`` for bad
+        input, in its place (after the frames before it)."""
+        return await self._protocol.read()
+
+    def __aiter__(self) -> AsyncIterator[Frame]:
+        return self
+
+    async def __anext__(self) -> Frame:
+        try:
+            return await self._protocol.read()
+        except EOFError:
+            raise StopAsyncIteration from None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of frames received and not read yet."""
+        return self._protocol._queued
+
+
+class FrameWriter:
+    """Frames to a connection: ``write_frame(s)``, ``await drain()``, ``close()``."""
+
+    def __init__(self, protocol: _StreamProtocol) -> None:
+        self._protocol = protocol
+        assert protocol.transport is not None
+        self.transport = protocol.transport
+
+    def write_frame(self, payload: BytesLike) -> None:
+        self._protocol.send_frames((payload,))
+
+    def write_frames(self, payloads: Iterable[BytesLike]) -> None:
+        self._protocol.send_frames(payloads)
+
+    async def drain(self) -> None:
+        """Wait until the transport's write buffer is below its high-water mark."""
+        await self._protocol.drain()
+
+    def write_eof(self) -> None:
+        self.transport.write_eof()
+
+    def can_write_eof(self) -> bool:
+        return self.transport.can_write_eof()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    async def wait_closed(self) -> None:
+        await self._protocol._closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.transport.get_extra_info(name, default)
+
+
+async def open_connection(
+    host: str,
+    port: int,
+    *,
+    decoder: Any,
+    encoder: Any = None,
+    high_water: int = DEFAULT_HIGH_WATER,
+    low_water: int = DEFAULT_LOW_WATER,
+    **kwargs: Any,
+) -> tuple[FrameReader, FrameWriter]:
+    """Connect, as ``asyncio.open_connection`` does, and return a (FrameReader, FrameWriter)."""
+    loop = asyncio.get_running_loop()
+    _, protocol = await loop.create_connection(
+        lambda: _StreamProtocol(decoder, encoder, high_water, low_water), host, port, **kwargs
+    )
+    return FrameReader(protocol), FrameWriter(protocol)
+
+
+async def start_server(
+    client_connected_cb: Callable[[FrameReader, FrameWriter], Union[Awaitable[None], None]],
+    host: Any = None,
+    port: Optional[int] = None,
+    *,
+    decoder_factory: Callable[[], Any],
+    encoder_factory: Optional[Callable[[], Any]] = None,
+    high_water: int = DEFAULT_HIGH_WATER,
+    low_water: int = DEFAULT_LOW_WATER,
+    **kwargs: Any,
+) -> asyncio.Server:
+    """Serve, as ``asyncio.start_server`` does: ``client_connected_cb(reader, writer)`` is called
+    (or scheduled, when it is a coroutine function) for each connection, each with its own
+    decoder and encoder from the factories."""
+    loop = asyncio.get_running_loop()
+
+    def factory() -> _StreamProtocol:
+        encoder = encoder_factory() if encoder_factory is not None else None
+        return _StreamProtocol(
+            decoder_factory(), encoder, high_water, low_water, client_connected_cb
+        )
+
+    return await loop.create_server(factory, host, port, **kwargs)

@@ -1,0 +1,475 @@
+"""The I/O adapters over real loopback TCP and socketpairs: asyncio and uvloop, trio, blocking
+sockets. Frames both ways (many small, some of 1 MiB), clean and cut ends of stream, bad input,
+flow control, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import threading
+from collections.abc import Awaitable, Iterator
+from typing import Any, Callable
+
+import pytest
+import trio
+
+import framekit
+from framekit import CorruptFrameError, FrameTooLongError, IncompleteFrameError
+from framekit import asyncio as fk_asyncio
+from framekit import sockets as fk_sockets
+from framekit import trio as fk_trio
+
+MiB = 1 << 20
+PAYLOADS = [os.urandom(i % 300) for i in range(2000)] + [os.urandom(MiB), b"", os.urandom(MiB)]
+
+
+def _loop_factories() -> list[Any]:
+    found: list[Any] = [pytest.param(asyncio.new_event_loop, id="asyncio")]
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is in the test extras where it installs
+        if sys.platform != "win32":
+            raise
+    else:
+        found.append(pytest.param(uvloop.new_event_loop, id="uvloop"))
+    return found
+
+
+@pytest.fixture(params=_loop_factories())
+def run(request: pytest.FixtureRequest) -> Iterator[Callable[[Awaitable[Any]], Any]]:
+    """Runs a coroutine on a fresh event loop of each kind, failing on tasks left running."""
+
+    def runner(coro: Awaitable[Any]) -> Any:
+        async def checked() -> Any:
+            result = await asyncio.wait_for(coro, 60)
+            await asyncio.sleep(0.05)  # let closing transports finish
+            others = asyncio.all_tasks() - {asyncio.current_task()}
+            assert not others, f"tasks left running: {others}"
+            return result
+
+        with asyncio.Runner(loop_factory=request.param) as r:
+            return r.run(checked())
+
+    yield runner
+
+
+def _replier(wire: bytes) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], None]:
+    """A plain asyncio server callback that writes ``wire`` and closes."""
+
+    def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(wire)
+        writer.close()
+
+    return reply
+
+
+def _codec() -> tuple[Any, Any]:
+    return framekit.LengthFieldDecoder(4, max_frame_length=2 * MiB), framekit.LengthFieldEncoder(4)
+
+
+async def _echo_server(**kwargs: Any) -> tuple[asyncio.Server, int]:
+    async def echo(reader: fk_asyncio.FrameReader, writer: fk_asyncio.FrameWriter) -> None:
+        async for frame in reader:
+            writer.write_frame(frame)
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await fk_asyncio.start_server(
+        echo,
+        "127.0.0.1",
+        0,
+        decoder_factory=lambda: _codec()[0],
+        encoder_factory=lambda: _codec()[1],
+        **kwargs,
+    )
+    return server, server.sockets[0].getsockname()[1]
+
+
+def test_asyncio_echo_both_directions(run: Callable[[Awaitable[Any]], Any]) -> None:
+    async def main() -> list[bytes]:
+        server, port = await _echo_server()
+        decoder, encoder = _codec()
+        reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=decoder, encoder=encoder
+        )
+
+        async def send() -> None:
+            for i in range(0, len(PAYLOADS), 100):
+                writer.write_frames(PAYLOADS[i : i + 100])
+                await writer.drain()
+            writer.write_eof()  # half-close: the server still answers
+
+        sender = asyncio.create_task(send())
+        got = [bytes(frame) async for frame in reader]
+        await sender
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert run(main()) == PAYLOADS
+
+
+def test_asyncio_frame_cut_by_eof_and_bad_input(run: Callable[[Awaitable[Any]], Any]) -> None:
+    async def main() -> list[Any]:
+        results: list[Any] = []
+        done = asyncio.get_running_loop().create_future()
+
+        async def handler(reader: fk_asyncio.FrameReader, writer: fk_asyncio.FrameWriter) -> None:
+            try:
+                while True:
+                    results.append(bytes(await reader.read_frame()))
+            except (EOFError, framekit.FrameError) as exc:
+                results.append(exc)
+            writer.close()
+            done.set_result(None)
+
+        server = await fk_asyncio.start_server(
+            handler, "127.0.0.1", 0, decoder_factory=lambda: framekit.LengthFieldDecoder(2)
+        )
+        port = server.sockets[0].getsockname()[1]
+        for wire in (b"\x00\x01a\x00\x05abc", b"\x00\x01b", b"\x00\x02ok\x00\x01"):
+            done = asyncio.get_running_loop().create_future()
+            _r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.write(wire)
+            w.write_eof()
+            await done
+            w.close()
+            await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return results
+
+    results = run(main())
+    assert results[0] == b"a"
+    assert isinstance(results[1], IncompleteFrameError) and results[1].partial == b"\x00\x05abc"
+    assert results[2] == b"b" and isinstance(results[3], EOFError)
+    assert results[4] == b"ok" and isinstance(results[5], IncompleteFrameError)
+
+
+def test_asyncio_corrupt_input_closes(run: Callable[[Awaitable[Any]], Any]) -> None:
+    async def main() -> list[Any]:
+        got: list[Any] = []
+        # with the field counting itself: an empty frame, then a length of 0 (impossible)
+        server = await asyncio.start_server(_replier(b"\x01\x00\x01"), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=framekit.LengthFieldDecoder(1, length_adjustment=-1)
+        )
+        got.append(bytes(await reader.read_frame()))
+        with pytest.raises(CorruptFrameError):
+            await reader.read_frame()
+        await writer.wait_closed()
+        assert writer.is_closing()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert run(main()) == [b""]
+
+
+def test_asyncio_too_long_is_recoverable(run: Callable[[Awaitable[Any]], Any]) -> None:
+    async def main() -> list[Any]:
+        server = await asyncio.start_server(_replier(b"\x09123456789\x01a"), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=framekit.LengthFieldDecoder(1, max_frame_length=5)
+        )
+        got: list[Any] = []
+        while True:
+            try:
+                got.append(bytes(await reader.read_frame()))
+            except FrameTooLongError as exc:
+                got.append(exc.frame_length)
+            except EOFError:
+                break
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert run(main()) == [10, b"a"]
+
+
+def test_asyncio_stalled_consumer_is_bounded(run: Callable[[Awaitable[Any]], Any]) -> None:
+    high = 128 * 1024
+
+    async def main() -> tuple[int, int]:
+        total = 32 * MiB
+        frame = b"z" * 4000
+
+        async def flood(reader: fk_asyncio.FrameReader, writer: fk_asyncio.FrameWriter) -> None:
+            sent = 0
+            with contextlib.suppress(ConnectionError):
+                while sent < total:
+                    writer.write_frames([frame] * 64)
+                    sent += 64 * len(frame)
+                    await writer.drain()
+            writer.close()
+
+        server = await fk_asyncio.start_server(
+            flood,
+            "127.0.0.1",
+            0,
+            decoder_factory=framekit.LengthFieldDecoder,
+            encoder_factory=framekit.LengthFieldEncoder,
+        )
+        port = server.sockets[0].getsockname()[1]
+        decoder = framekit.LengthFieldDecoder()
+        reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=decoder, high_water=high, low_water=high // 4
+        )
+        peak = 0
+        for _ in range(40):  # a consumer that stalls: the receiving side must stop reading
+            await asyncio.sleep(0.01)
+            peak = max(peak, reader.buffered + decoder.buffered)
+        count = 0
+        async for _frame in reader:  # then it catches up, and everything arrives
+            count += 1
+            peak = max(peak, reader.buffered + decoder.buffered)
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return peak, count
+
+    peak, count = run(main())
+    assert count == 32 * MiB // (64 * 4000) * 64 + 64
+    assert peak <= high + 4004 + 256 * 1024  # the mark, the frame crossing it, one read
+
+
+def test_asyncio_framed_protocol_subclass(run: Callable[[Awaitable[Any]], Any]) -> None:
+    class Collect(fk_asyncio.FramedProtocol):
+        def __init__(self) -> None:
+            super().__init__(framekit.LineDecoder(max_frame_length=4))
+            self.events: list[Any] = []
+            self.closed = asyncio.get_running_loop().create_future()
+
+        def frame_received(self, frame: Any) -> None:
+            self.events.append(bytes(frame))
+
+        def frame_error(self, exc: framekit.FrameError) -> None:
+            self.events.append(type(exc).__name__)
+            super().frame_error(exc)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self.closed.set_result(None)
+
+    async def main() -> list[Any]:
+        loop = asyncio.get_running_loop()
+        protocols: list[Collect] = []
+
+        def make() -> Collect:
+            protocols.append(Collect())
+            return protocols[-1]
+
+        server = await loop.create_server(make, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        _r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"ab\ncd\r\ntoolong\nnever")
+        await protocols_closed(protocols)
+        w.close()
+        await w.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return protocols[0].events
+
+    async def protocols_closed(protocols: list[Collect]) -> None:
+        while not protocols:
+            await asyncio.sleep(0.001)
+        await protocols[0].closed
+
+    assert run(main()) == [b"ab", b"cd", "FrameTooLongError"]
+
+
+def test_asyncio_cancel_and_close_mid_frame(run: Callable[[Awaitable[Any]], Any]) -> None:
+    async def main() -> None:
+        started = asyncio.Event()
+
+        async def slow(reader: fk_asyncio.FrameReader, writer: fk_asyncio.FrameWriter) -> None:
+            writer.transport.write(b"\x00\x00\x10\x00" + b"p" * 100)  # a frame never finished
+            started.set()
+            await asyncio.sleep(0.2)
+            writer.close()
+
+        server = await fk_asyncio.start_server(
+            slow, "127.0.0.1", 0, decoder_factory=framekit.LengthFieldDecoder
+        )
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=framekit.LengthFieldDecoder()
+        )
+        await started.wait()
+        task = asyncio.create_task(reader.read_frame())
+        await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        await asyncio.sleep(0.3)  # the server's handler finishes; nothing may be left
+
+    run(main())
+
+
+# --- trio ----------------------------------------------------------------------------------------
+
+
+def test_trio_echo_both_directions() -> None:
+    async def handler(channel: fk_trio.FramedStream) -> None:
+        async for frame in channel:
+            await channel.send(frame)
+
+    async def main() -> list[bytes]:
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(
+                lambda task_status: fk_trio.serve_tcp_framed(
+                    handler,
+                    0,
+                    host="127.0.0.1",
+                    decoder_factory=lambda: _codec()[0],
+                    encoder_factory=lambda: _codec()[1],
+                    task_status=task_status,
+                )
+            )
+            port = listeners[0].socket.getsockname()[1]
+            decoder, encoder = _codec()
+            channel = await fk_trio.open_tcp_framed_stream(
+                "127.0.0.1", port, decoder=decoder, encoder=encoder
+            )
+            assert channel._socket is not None  # receives with recv_into
+
+            async def send() -> None:
+                for payload in PAYLOADS:
+                    await channel.send(payload)
+                await channel.stream.send_eof()  # type: ignore[attr-defined]
+
+            nursery.start_soon(send)
+            got = [bytes(frame) async for frame in channel]
+            await channel.aclose()
+            nursery.cancel_scope.cancel()
+        return got
+
+    assert trio.run(main) == PAYLOADS
+
+
+def test_trio_end_of_stream_and_errors() -> None:
+    async def main() -> list[Any]:
+        events: list[Any] = []
+        for wire in (b"\x01a\x01b", b"\x01a\x04xy", b"\x01a\x09123456789\x01c"):
+            left, right = trio.testing.memory_stream_pair()
+            channel = fk_trio.FramedStream(
+                right, framekit.LengthFieldDecoder(1, max_frame_length=5)
+            )
+            await left.send_all(wire)
+            await left.send_eof()
+            while True:
+                try:
+                    events.append(bytes(await channel.receive()))
+                except trio.EndOfChannel:
+                    events.append("end")
+                    break
+                except framekit.FrameError as exc:
+                    events.append(type(exc).__name__)
+                    if isinstance(exc, IncompleteFrameError):
+                        break
+            await channel.aclose()
+        return events
+
+    assert trio.run(main) == [
+        b"a", b"b", "end",
+        b"a", "IncompleteFrameError",
+        b"a", "FrameTooLongError", b"c", "end",
+    ]  # fmt: skip
+
+
+def test_trio_cancel_mid_frame() -> None:
+    async def main() -> None:
+        left, right = trio.testing.memory_stream_pair()
+        channel = fk_trio.FramedStream(right, framekit.LengthFieldDecoder())
+        await left.send_all(b"\x00\x00\x00\x09abc")
+        with trio.move_on_after(0.05):
+            await channel.receive()
+        await left.send_all(b"defghi")
+        assert bytes(await channel.receive()) == b"abcdefghi"
+        await channel.aclose()
+
+    trio.run(main)
+
+
+# --- blocking sockets ----------------------------------------------------------------------------
+
+
+def _in_thread(target: Callable[[], Any]) -> threading.Thread:
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_sockets_both_directions_with_partial_sends() -> None:
+    a, b = socket.socketpair()
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)  # forces partial sends
+    with a, b:
+        encoder = framekit.LengthFieldEncoder()
+
+        def send() -> None:
+            fk_sockets.send_frames(a, encoder, PAYLOADS[:1000])
+            for payload in PAYLOADS[1000:]:
+                fk_sockets.send_frame(a, encoder, payload)
+            a.shutdown(socket.SHUT_WR)
+
+        thread = _in_thread(send)
+        decoder = framekit.LengthFieldDecoder(max_frame_length=2 * MiB)
+        got = [bytes(f) for f in fk_sockets.iter_frames(b, decoder)]
+        thread.join(10)
+
+        # and the other way round
+        def send_back() -> None:
+            fk_sockets.send_frames(b, encoder, PAYLOADS[-3:])
+            b.close()
+
+        thread = _in_thread(send_back)
+        back = [bytes(f) for f in fk_sockets.iter_frames(a, framekit.LengthFieldDecoder())]
+        thread.join(10)
+    assert got == PAYLOADS
+    assert back == PAYLOADS[-3:]
+
+
+def test_sockets_cut_and_bad_input() -> None:
+    for wire, error in (
+        (b"\x01a\x05ab", IncompleteFrameError),
+        (b"\x01a\x02", IncompleteFrameError),
+    ):
+        a, b = socket.socketpair()
+        with a, b:
+            a.sendall(wire)
+            a.shutdown(socket.SHUT_WR)
+            frames = fk_sockets.iter_frames(b, framekit.LengthFieldDecoder(1))
+            assert bytes(next(frames)) == b"a"
+            with pytest.raises(error):
+                next(frames)
+    a, b = socket.socketpair()
+    with a, b:
+        a.sendall(b"\x01a\x00")
+        frames = fk_sockets.iter_frames(b, framekit.LengthFieldDecoder(1, length_adjustment=-2))
+        with pytest.raises(CorruptFrameError):
+            list(frames)
+
+
+def test_sending_refused_payload_sends_nothing() -> None:
+    a, b = socket.socketpair()
+    with a, b:
+        with pytest.raises(FrameTooLongError):
+            fk_sockets.send_frames(a, framekit.LengthFieldEncoder(1), [b"ok", b"x" * 300])
+        a.shutdown(socket.SHUT_WR)
+        assert b.recv(10) == b""
+    with pytest.raises(ValueError, match="needs an encoder"):
+        fk_sockets.send_frames(a, None, [b"x"])
