@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import pytest
 import trio
+import trio.testing
 
 import framekit
 from framekit import CorruptFrameError, FrameTooLongError, IncompleteFrameError
@@ -50,8 +51,12 @@ def run(request: pytest.FixtureRequest) -> Iterator[Callable[[Awaitable[Any]], A
             assert not others, f"tasks left running: {others}"
             return result
 
-        with asyncio.Runner(loop_factory=request.param) as r:
-            return r.run(checked())
+        loop = request.param()
+        try:
+            return loop.run_until_complete(checked())
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
 
     yield runner
 
