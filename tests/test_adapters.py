@@ -366,14 +366,24 @@ def test_trio_echo_both_directions() -> None:
     assert trio.run(main) == PAYLOADS
 
 
-def test_trio_end_of_stream_and_errors() -> None:
+async def _trio_pair(kind: str) -> tuple[Any, Any]:
+    """A connected (writer, reader) pair of trio streams: in memory, or a real socketpair."""
+    if kind == "memory":
+        return trio.testing.memory_stream_pair()
+    a, b = trio.socket.socketpair()
+    return trio.SocketStream(a), trio.SocketStream(b)
+
+
+@pytest.mark.parametrize("kind", ["memory", "socket"])
+def test_trio_end_of_stream_and_errors(kind: str) -> None:
     async def main() -> list[Any]:
         events: list[Any] = []
         for wire in (b"\x01a\x01b", b"\x01a\x04xy", b"\x01a\x09123456789\x01c"):
-            left, right = trio.testing.memory_stream_pair()
+            left, right = await _trio_pair(kind)
             channel = fk_trio.FramedStream(
                 right, framekit.LengthFieldDecoder(1, max_frame_length=5)
             )
+            assert (channel._socket is not None) == (kind == "socket")
             await left.send_all(wire)
             await left.send_eof()
             while True:
@@ -387,6 +397,7 @@ def test_trio_end_of_stream_and_errors() -> None:
                     if isinstance(exc, IncompleteFrameError):
                         break
             await channel.aclose()
+            await left.aclose()
         return events
 
     assert trio.run(main) == [
