@@ -1,0 +1,71 @@
+"""Writes docs/presets.md from the presets' docstrings (run it after changing one):
+
+python docs/make_presets.py
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+
+from framekit import presets
+
+PROVEN = {
+    "postgres": "split from a real PostgreSQL server's replies (startup, a query, a 200 kB row)",
+    "postgres_startup": "split from a real client startup sent to PostgreSQL",
+    "mysql": "split from a real MariaDB server (handshake, a query with a 100 kB row)",
+    "dns_tcp": "split from real dnsmasq answers to pipelined TCP queries",
+}
+
+
+def page() -> str:
+    lines = [
+        "# Protocol presets",
+        "",
+        "`framekit.presets` returns ready decoders for real protocols. Each delivers whole wire",
+        "messages with their headers, and takes keyword overrides for the decoder",
+        "(`max_frame_length=`, `copy=`, `fail_fast=`...). Generated from the docstrings by",
+        "`docs/make_presets.py`.",
+        "",
+        "| preset | decoder | proven |",
+        "|---|---|---|",
+    ]
+    for name in presets.__all__:
+        decoder = getattr(presets, name)()
+        proof = PROVEN.get(name, "the specification's layouts (tests/test_presets.py)")
+        lines.append(f"| `{name}()` | `{type(decoder).__name__}` | {proof} |")
+    for name in presets.__all__:
+        lines += ["", f"## `{name}()`", "", *markdown(inspect.getdoc(getattr(presets, name)) or "")]
+    return "\n".join(lines) + "\n"
+
+
+def markdown(doc: str) -> list[str]:
+    """A docstring's reST literal blocks (after ``::``) as fenced code."""
+    out: list[str] = []
+    block = False
+    for line in doc.splitlines():
+        if block and line and not line.startswith(" "):
+            while out[-1] == "":
+                out.pop()
+            out += ["```", ""]
+            block = False
+        if block:
+            if line or out[-1] != "```text":
+                out.append(line[4:])
+        elif line.endswith("::"):
+            out += [line[:-1], "", "```text"]
+            block = True
+        else:
+            out.append(line)
+    if block:
+        while out[-1] == "":
+            out.pop()
+        out.append("```")
+    while out and out[-1] == "":
+        out.pop()
+    return out
+
+
+if __name__ == "__main__":
+    with open(os.path.join(os.path.dirname(__file__), "presets.md"), "w") as f:
+        f.write(page())

@@ -1,0 +1,167 @@
+"""Real servers for the preset tests, started from Debian's packages in temporary directories on
+free loopback ports and stopped afterwards. Without the binaries a test is skipped locally, and
+fails under CI (which installs them: .ci/run)."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+
+import pytest
+
+
+def _need(path: str) -> str:
+    found = sorted(glob.glob(path))
+    if not found:
+        message = f"{path} is not installed (apt-get install it; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as(user: str) -> list[str]:
+    """Run as ``user`` when we are root (the servers refuse to run as root)."""
+    return ["runuser", "-u", user, "--"] if os.geteuid() == 0 else []
+
+
+def _own(path: str, user: str) -> None:
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam(user)
+        for root, dirs, files in os.walk(path):
+            for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+                os.chown(name, entry.pw_uid, entry.pw_gid)
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not listen on {port} within {seconds} s")
+
+
+@contextlib.contextmanager
+def _running(command: list[str], port: int, workdir: str) -> Iterator[int]:
+    log = open(os.path.join(workdir, "server.log"), "wb")  # noqa: SIM115
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    try:
+        _wait_for(port, process)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[int]:
+    """A PostgreSQL server with trust authentication for user ``postgres``."""
+    bindir = os.path.dirname(_need("/usr/lib/postgresql/*/bin/initdb"))
+    user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+    workdir = tempfile.mkdtemp(prefix="framekit-pg-")
+    try:
+        _own(workdir, user)
+        data = os.path.join(workdir, "data")
+        subprocess.run(
+            [*_as(user), f"{bindir}/initdb", "-D", data, "--auth=trust", "-U", "postgres"],
+            check=True, capture_output=True, cwd=workdir,
+        )  # fmt: skip
+        port = free_port()
+        command = [
+            *_as(user), f"{bindir}/postgres", "-D", data, "-p", str(port), "-k", workdir,
+            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+        ]  # fmt: skip
+        with _running(command, port, workdir):
+            yield port
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def mariadb() -> Iterator[int]:
+    """A MariaDB server that lets anyone in (--skip-grant-tables)."""
+    server = _need("/usr/sbin/mariadbd")
+    install = _need("/usr/bin/mariadb-install-db")
+    workdir = tempfile.mkdtemp(prefix="framekit-mariadb-")
+    os.chmod(workdir, 0o755)  # the server runs as mysql
+    try:
+        data = os.path.join(workdir, "data")
+        user = ["--user=mysql"] if os.geteuid() == 0 else []
+        subprocess.run(
+            [install, "--no-defaults", f"--datadir={data}", *user, "--skip-test-db",
+             "--auth-root-authentication-method=normal"],
+            check=True, capture_output=True, cwd=workdir,
+        )  # fmt: skip
+        _own(workdir, "mysql")
+        port = free_port()
+        command = [
+            server, "--no-defaults", f"--datadir={data}", f"--socket={workdir}/sock",
+            f"--port={port}", "--bind-address=127.0.0.1", "--skip-grant-tables",
+            "--skip-log-bin", f"--pid-file={workdir}/pid", *user,
+        ]  # fmt: skip
+        with _running(command, port, workdir):
+            yield port
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def dnsmasq() -> Iterator[int]:
+    """dnsmasq answering ``*.example.test`` with 192.0.2.1, over UDP and TCP."""
+    binary = _need("/usr/sbin/dnsmasq")
+    workdir = tempfile.mkdtemp(prefix="framekit-dns-")
+    try:
+        port = free_port()
+        command = [
+            binary, "--keep-in-foreground", "--conf-file=/dev/null", f"--port={port}",
+            "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+            "--address=/example.test/192.0.2.1", f"--pid-file={workdir}/pid",
+        ]  # fmt: skip
+        with _running(command, port, workdir):
+            yield port
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def converse(port: int, first: bytes, then: bytes = b"", *, reply_first: bool = False) -> bytes:
+    """Connect, send ``first`` (after reading the server's greeting when ``reply_first``,
+    then ``then``), shut the write side, and return everything the server sent until it
+    closed."""
+    with socket.create_connection(("127.0.0.1", port), 30) as sock:
+        received = bytearray()
+        if reply_first:
+            while len(received) < 4 or len(received) < 4 + int.from_bytes(received[:3], "little"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        sock.sendall(first + then)
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return bytes(received)
+            received += chunk

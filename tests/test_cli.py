@@ -1,0 +1,99 @@
+"""``framekit decode``: frames with offsets, errors in place, each output format."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from framekit.__main__ import main
+
+
+def run(argv: list[str], data: bytes, tmp_path: os.PathLike[str]) -> tuple[int, str]:
+    path = os.path.join(os.fspath(tmp_path), "capture.bin")
+    with open(path, "wb") as f:
+        f.write(data)
+    out = io.StringIO()
+    return main(["decode", *argv, path], out), out.getvalue()
+
+
+def test_table_with_errors_in_place(tmp_path: os.PathLike[str]) -> None:
+    wire = b"\x00\x03abc\x00\x09123456789\x00\x02hi\x00\x05xy"
+    code, text = run(["--length-field", "2", "--max-frame-length", "8"], wire, tmp_path)
+    lines = text.splitlines()
+    assert code == 1
+    assert lines[0].split() == ["offset", "length", "preview"]
+    assert lines[1].split() == ["0", "3", "abc"]
+    assert lines[2].split()[:3] == ["5", "ERROR", "FrameTooLongError:"]
+    assert lines[3].split() == ["16", "2", "hi"]
+    assert lines[4].split()[:3] == ["20", "ERROR", "IncompleteFrameError:"]
+
+
+def test_clean_stream_exits_zero_and_previews(tmp_path: os.PathLike[str]) -> None:
+    code, text = run(["--fixed", "4"], b"ab\x00\xffcdef", tmp_path)
+    assert code == 0
+    assert [line.split() for line in text.splitlines()[1:]] == [
+        ["0", "4", "ab.."],
+        ["4", "4", "cdef"],
+    ]
+
+
+def test_jsonl_and_hex(tmp_path: os.PathLike[str]) -> None:
+    code, text = run(["--preset", "ndjson", "--format", "jsonl"], b'{"a":1}\r\n{}\nzz', tmp_path)
+    records = [json.loads(line) for line in text.splitlines()]
+    assert records[0] == {"offset": 0, "length": 7, "hex": b'{"a":1}'.hex()}
+    assert records[1] == {"offset": 9, "length": 2, "hex": b"{}".hex()}
+    assert records[2]["offset"] == 12 and records[2]["error"] == "IncompleteFrameError"
+    code, text = run(["--delimiter", "00", "--format", "hex"], b"ab\x00c\x00", tmp_path)
+    assert code == 0 and [line.split() for line in text.splitlines()] == [
+        ["0", "2", "61", "62"],
+        ["3", "1", "63"],
+    ]
+
+
+def test_corrupt_stream_stops(tmp_path: os.PathLike[str]) -> None:
+    # the varint counts itself: 2 is a one-byte frame, 0 is impossible
+    code, text = run(["--varint", "--adjust", "-1", "--format", "jsonl"], b"\x02a\x00zz", tmp_path)
+    records = [json.loads(line) for line in text.splitlines()]
+    assert code == 1
+    assert records == [
+        {"offset": 0, "length": 1, "hex": "61"},
+        {"offset": 2, "error": "CorruptFrameError", "message": records[1]["message"]},
+    ]
+
+
+def test_mqtt_preset_and_little_endian(tmp_path: os.PathLike[str]) -> None:
+    code, text = run(["--preset", "mqtt", "--format", "jsonl"], b"\xc0\x00\x30\x02ab", tmp_path)
+    assert code == 0
+    assert [json.loads(line)["length"] for line in text.splitlines()] == [2, 4]
+    _, text = run(
+        ["--length-field", "2", "--little-endian", "--strip", "0"], b"\x01\x00z", tmp_path
+    )
+    assert text.splitlines()[1].split() == ["0", "3", "..z"]
+
+
+def test_bad_arguments(tmp_path: os.PathLike[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run(["--delimiter", "zz"], b"", tmp_path)
+    assert code == 2 and "framekit:" in capsys.readouterr().err
+    code, _ = run(["--length-field", "9"], b"", tmp_path)
+    assert code == 2
+    with pytest.raises(SystemExit):
+        main(["decode", "--lines", "--fixed", "3"])
+
+
+def test_module_runs_on_stdin() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "framekit", "decode", "--lines"],
+        input=b"one\ntwo\n",
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert [line.split() for line in result.stdout.decode().splitlines()[1:]] == [
+        ["0", "3", "one"],
+        ["4", "3", "two"],
+    ]
