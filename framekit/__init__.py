@@ -17,7 +17,17 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ._common import BytesLike, Decoder, Frame
-from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
+from ._stats import PoolStats
+from .errors import (
+    CorruptFrameError,
+    DoubleFreeError,
+    FrameError,
+    FrameTooLongError,
+    IncompleteFrameError,
+    PoolError,
+    PoolExhaustedError,
+    StaleHandleError,
+)
 
 __version__ = "0.1.0"
 
@@ -50,19 +60,23 @@ if TYPE_CHECKING:
 else:
     _impl, implementation = _select()
 
+BufferPool = _impl.BufferPool
 DelimiterDecoder = _impl.DelimiterDecoder
 DelimiterEncoder = _impl.DelimiterEncoder
 FixedLengthDecoder = _impl.FixedLengthDecoder
 LengthFieldDecoder = _impl.LengthFieldDecoder
 LengthFieldEncoder = _impl.LengthFieldEncoder
 LineDecoder = _impl.LineDecoder
+PooledBuffer = _impl.PooledBuffer
 VarintLengthDecoder = _impl.VarintLengthDecoder
 VarintLengthEncoder = _impl.VarintLengthEncoder
 
 __all__ = [
+    "BufferPool",
     "BytesLike",
     "CorruptFrameError",
     "Decoder",
+    "DoubleFreeError",
     "DelimiterDecoder",
     "DelimiterEncoder",
     "FixedLengthDecoder",
@@ -73,6 +87,11 @@ __all__ = [
     "LengthFieldDecoder",
     "LengthFieldEncoder",
     "LineDecoder",
+    "PoolError",
+    "PoolExhaustedError",
+    "PoolStats",
+    "PooledBuffer",
+    "StaleHandleError",
     "VarintLengthDecoder",
     "VarintLengthEncoder",
     "implementation",

@@ -213,6 +213,29 @@ def check_delimited_payload(data: bytes, delimiter: bytes) -> None:
         )
 
 
+def check_size_classes(
+    size_classes: object, max_retained_bytes: object, max_in_use_bytes: object
+) -> tuple[tuple[int, ...], int, int]:
+    """Validated ``(classes, max_retained_bytes, max_in_use_bytes)``; -1: no in-use limit."""
+    classes = tuple(_int("size class", c) for c in size_classes)  # type: ignore[attr-defined]
+    if not classes or any(c <= 0 for c in classes) or list(classes) != sorted(set(classes)):
+        raise ValueError(f"size_classes must be positive and increasing, got {classes}")
+    retained = _int("max_retained_bytes", max_retained_bytes)
+    if retained < 0:
+        raise ValueError(f"max_retained_bytes must be >= 0, got {retained}")
+    in_use = -1 if max_in_use_bytes is None else _int("max_in_use_bytes", max_in_use_bytes)
+    if max_in_use_bytes is not None and in_use < 0:
+        raise ValueError(f"max_in_use_bytes must be >= 0, got {in_use}")
+    return classes, retained, in_use
+
+
+def check_acquire_size(size: object) -> int:
+    value = _int("size", size)
+    if value < 0:
+        raise ValueError(f"size must be >= 0, got {value}")
+    return value
+
+
 def check_sizehint(sizehint: object) -> int:
     """The size of the receive region ``get_buffer(sizehint)`` reserves at least."""
     hint = _int("sizehint", sizehint)

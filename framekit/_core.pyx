@@ -37,7 +37,15 @@ from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
 from . import _common as C
-from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
+from ._stats import PoolStats
+from .errors import (
+    CorruptFrameError,
+    DoubleFreeError,
+    FrameError,
+    FrameTooLongError,
+    IncompleteFrameError,
+    PoolExhaustedError,
+)
 
 
 cdef extern from "Python.h":
@@ -1462,3 +1470,6 @@ cdef class VarintLengthEncoder:
         kwargs = {"max_frame_length": self._max_frame_length}
         kwargs.update(overrides)
         return VarintLengthDecoder(**kwargs)
+
+
+include "_pools.pxi"

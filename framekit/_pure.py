@@ -15,21 +15,32 @@ from __future__ import annotations
 
 import contextlib
 import struct
+import threading
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
 from operator import add
 from typing import Literal, Optional, Union
 
 from . import _common as C
-from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
+from ._stats import PoolStats
+from .errors import (
+    CorruptFrameError,
+    DoubleFreeError,
+    FrameError,
+    FrameTooLongError,
+    IncompleteFrameError,
+    PoolExhaustedError,
+)
 
 __all__ = [
+    "BufferPool",
     "DelimiterDecoder",
     "DelimiterEncoder",
     "FixedLengthDecoder",
     "LengthFieldDecoder",
     "LengthFieldEncoder",
     "LineDecoder",
+    "PooledBuffer",
     "VarintLengthDecoder",
     "VarintLengthEncoder",
 ]
@@ -1114,3 +1125,128 @@ class VarintLengthEncoder(_PrefixEncoder):
         kwargs: dict[str, object] = {"max_frame_length": self._max_frame_length}
         kwargs.update(overrides)
         return VarintLengthDecoder(**kwargs)  # type: ignore[arg-type]
+
+
+# --- memory pools -------------------------------------------------------------------------------
+
+
+class PooledBuffer(bytearray):
+    """A writable buffer of exactly the size asked for, from a :class:`BufferPool`. Give it
+    back with ``release()``, ``pool.release(buf)`` or a ``with`` block.
+
+    In this pure-Python twin a released buffer is emptied (Python before 3.12 cannot refuse
+    access to a buffer, so a stale holder sees zero bytes, never another acquisition's), and
+    the pool keeps the same accounting as the compiled core but allocates on each acquire.
+    """
+
+    __slots__ = ("_capacity", "_pool", "_released")
+
+    _pool: BufferPool
+    _capacity: int
+    _released: bool
+
+    def release(self) -> None:
+        """Give the buffer back to its pool."""
+        self._pool.release(self)
+
+    @property
+    def released(self) -> bool:
+        return self._released
+
+    @property
+    def capacity(self) -> int:
+        """The size class it came from (its own size when it was too large for any)."""
+        return self._capacity
+
+    def __enter__(self) -> PooledBuffer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._released:
+            self._pool.release(self)
+
+
+class BufferPool:
+    """Reusable writable buffers in size classes. ``acquire(size)`` gives a buffer of exactly
+    ``size`` bytes from the smallest class that fits; requests above the largest class are
+    served unpooled and not retained. At most ``max_retained_bytes`` are cached; going over
+    ``max_in_use_bytes`` raises :class:`PoolExhaustedError`. Safe to share between threads."""
+
+    __slots__ = (
+        "_cached",
+        "_classes",
+        "_hits",
+        "_in_use",
+        "_lock",
+        "_max_in_use",
+        "_max_retained",
+        "_misses",
+        "_peak",
+        "_retained",
+    )
+
+    def __init__(
+        self,
+        size_classes: Iterable[int] = (256, 1024, 4096, 16384, 65536),
+        *,
+        max_retained_bytes: int = 64 * 1024 * 1024,
+        max_in_use_bytes: Optional[int] = None,
+    ) -> None:
+        self._classes, self._max_retained, self._max_in_use = C.check_size_classes(
+            size_classes, max_retained_bytes, max_in_use_bytes
+        )
+        self._cached = dict.fromkeys(self._classes, 0)  # buffers cached per class
+        self._lock = threading.Lock()
+        self._in_use = self._retained = self._peak = self._hits = self._misses = 0
+
+    def acquire(self, size: int) -> PooledBuffer:
+        """A writable buffer of exactly ``size`` bytes."""
+        size = C.check_acquire_size(size)
+        capacity = next((c for c in self._classes if c >= size), size)
+        with self._lock:
+            if 0 <= self._max_in_use < self._in_use + capacity:
+                raise PoolExhaustedError(
+                    f"acquiring {capacity} bytes would exceed max_in_use_bytes={self._max_in_use}"
+                )
+            if self._cached.get(capacity):
+                self._cached[capacity] -= 1
+                self._retained -= capacity
+                self._hits += 1
+            else:
+                self._misses += 1
+            self._in_use += capacity
+            self._peak = max(self._peak, self._in_use)
+        buf = PooledBuffer(size)
+        buf._capacity = capacity
+        buf._pool = self
+        buf._released = False
+        return buf
+
+    def release(self, buf: PooledBuffer) -> None:
+        """Give ``buf`` back. ``BufferError`` while a view of it is alive (nothing changes);
+        :class:`DoubleFreeError` if it was released already."""
+        if not isinstance(buf, PooledBuffer) or buf._pool is not self:
+            raise ValueError("this buffer was not acquired from this pool")
+        with self._lock:
+            if buf._released:
+                raise DoubleFreeError("buffer released twice")
+            del buf[:]  # CPython refuses (BufferError) while any view of it is alive
+            buf._released = True
+            capacity = buf._capacity
+            self._in_use -= capacity
+            if capacity in self._cached and self._retained + capacity <= self._max_retained:
+                self._cached[capacity] += 1
+                self._retained += capacity
+
+    def trim(self) -> int:
+        """Give cached memory back; returns how many bytes that was."""
+        with self._lock:
+            freed = self._retained
+            self._cached = dict.fromkeys(self._classes, 0)
+            self._retained = 0
+            return freed
+
+    @property
+    def stats(self) -> PoolStats:
+        with self._lock:
+            return PoolStats(self._in_use, self._retained, self._peak, self._hits, self._misses)

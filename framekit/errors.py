@@ -10,9 +10,13 @@ from typing import Optional
 
 __all__ = [
     "CorruptFrameError",
+    "DoubleFreeError",
     "FrameError",
     "FrameTooLongError",
     "IncompleteFrameError",
+    "PoolError",
+    "PoolExhaustedError",
+    "StaleHandleError",
 ]
 
 
@@ -57,3 +61,19 @@ class IncompleteFrameError(FrameError):
 
     def __reduce__(self) -> tuple[type[IncompleteFrameError], tuple[bytes]]:
         return (type(self), (self.partial,))
+
+
+class PoolError(RuntimeError):
+    """Base class of the memory pools' errors."""
+
+
+class DoubleFreeError(PoolError):
+    """A buffer or record was released (freed) a second time."""
+
+
+class PoolExhaustedError(PoolError):
+    """The pool's limit (``max_in_use_bytes``, or a full non-growable slab) was reached."""
+
+
+class StaleHandleError(PoolError):
+    """A slab handle that was freed, or that belongs to another slab."""

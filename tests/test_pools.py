@@ -1,0 +1,181 @@
+"""BufferPool (SPEC §4): sizes and classes, accounting, limits, misuse, threads."""
+
+from __future__ import annotations
+
+import threading
+from types import ModuleType
+
+import pytest
+
+from framekit.errors import DoubleFreeError, PoolError, PoolExhaustedError
+
+
+def test_exact_size_from_smallest_class(fk: ModuleType) -> None:
+    pool = fk.BufferPool((16, 64, 256))
+    for size, capacity in ((0, 16), (1, 16), (16, 16), (17, 64), (200, 256), (257, 257)):
+        buf = pool.acquire(size)
+        view = memoryview(buf)
+        assert view.nbytes == len(buf) == size and not view.readonly
+        assert buf.capacity == capacity
+        view.release()
+        buf.release()
+
+
+def test_accounting(fk: ModuleType) -> None:
+    pool = fk.BufferPool((16, 64))
+    a = pool.acquire(10)
+    b = pool.acquire(50)
+    assert pool.stats == (80, 0, 80, 0, 2)
+    a.release()
+    assert pool.stats.in_use_bytes == 64 and pool.stats.retained_bytes == 16
+    c = pool.acquire(16)  # served from the cache
+    assert pool.stats.hits == 1 and pool.stats.retained_bytes == 0
+    big = pool.acquire(1000)  # unpooled
+    assert pool.stats.in_use_bytes == 64 + 16 + 1000 and pool.stats.peak_in_use_bytes == 1080
+    big.release()
+    b.release()
+    c.release()
+    stats = pool.stats
+    assert stats.in_use_bytes == 0 and stats.retained_bytes == 80  # the big one was not kept
+    assert stats.peak_in_use_bytes == 1080 and (stats.hits, stats.misses) == (1, 3)
+    assert pool.trim() == 80 and pool.stats.retained_bytes == 0
+    assert pool.trim() == 0
+
+
+def test_context_manager_and_pool_release(fk: ModuleType) -> None:
+    pool = fk.BufferPool()
+    with pool.acquire(100) as buf:
+        with memoryview(buf) as view:
+            view[:3] = b"abc"
+        assert not buf.released
+    assert buf.released and pool.stats.in_use_bytes == 0
+    other = pool.acquire(5)
+    pool.release(other)
+    assert other.released
+
+
+def test_release_with_live_view_is_refused(fk: ModuleType) -> None:
+    pool = fk.BufferPool()
+    buf = pool.acquire(64)
+    view = memoryview(buf)[8:16]
+    with pytest.raises(BufferError):
+        buf.release()
+    assert not buf.released and pool.stats.in_use_bytes == 256
+    view.release()
+    buf.release()
+    assert pool.stats.in_use_bytes == 0
+
+
+def test_double_free(fk: ModuleType) -> None:
+    pool = fk.BufferPool()
+    buf = pool.acquire(10)
+    buf.release()
+    with pytest.raises(DoubleFreeError):
+        buf.release()
+    with pytest.raises(DoubleFreeError):
+        pool.release(buf)
+    assert issubclass(DoubleFreeError, PoolError) and issubclass(PoolError, RuntimeError)
+
+
+def test_released_buffer_cannot_reach_memory(fk: ModuleType) -> None:
+    pool = fk.BufferPool((64,))
+    old = pool.acquire(64)
+    old.release()
+    new = pool.acquire(64)  # may reuse the memory old had
+    with memoryview(new) as view:
+        view[:] = b"n" * 64
+    try:
+        view = memoryview(old)
+    except ValueError:
+        pass  # the compiled core refuses
+    else:
+        assert view.nbytes == 0  # the pure twin hands back an empty buffer
+    assert bytes(new) == b"n" * 64
+    new.release()
+
+
+def test_limits(fk: ModuleType) -> None:
+    pool = fk.BufferPool((100,), max_in_use_bytes=250, max_retained_bytes=100)
+    a, b = pool.acquire(100), pool.acquire(50)
+    with pytest.raises(PoolExhaustedError):
+        pool.acquire(1)
+    assert pool.stats.in_use_bytes == 200
+    a.release()
+    b.release()
+    assert pool.stats.retained_bytes == 100  # the second would exceed max_retained_bytes
+
+
+def test_foreign_buffer(fk: ModuleType) -> None:
+    one, two = fk.BufferPool(), fk.BufferPool()
+    buf = one.acquire(10)
+    with pytest.raises(ValueError):
+        two.release(buf)
+    with pytest.raises(ValueError):
+        two.release(bytearray(10))
+    buf.release()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"size_classes": ()},
+        {"size_classes": (64, 16)},
+        {"size_classes": (0, 16)},
+        {"max_retained_bytes": -1},
+        {"max_in_use_bytes": -5},
+    ],
+)
+def test_bad_config(fk: ModuleType, kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        fk.BufferPool(**kwargs)
+
+
+def test_bad_sizes(fk: ModuleType) -> None:
+    pool = fk.BufferPool()
+    with pytest.raises(ValueError):
+        pool.acquire(-1)
+    with pytest.raises(TypeError):
+        pool.acquire("5")
+
+
+def test_live_buffers_never_overlap(fk: ModuleType) -> None:
+    pool = fk.BufferPool((8, 32, 128))
+    live = []
+    for i in range(300):
+        buf = pool.acquire((i * 7) % 150)
+        with memoryview(buf) as view:
+            view[:] = bytes([i % 256]) * len(buf)
+        live.append((buf, i % 256))
+        if i % 3 == 0:
+            old, _ = live.pop(0)
+            old.release()
+    for buf, mark in live:
+        assert bytes(buf) == bytes([mark]) * len(buf)
+        buf.release()
+    assert pool.stats.in_use_bytes == 0
+
+
+def test_threads_share_one_pool(fk: ModuleType) -> None:
+    pool = fk.BufferPool((64, 256, 1024), max_retained_bytes=16 * 1024)
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        try:
+            for i in range(2000):
+                with pool.acquire((seed * 31 + i) % 1000) as buf:
+                    mark = bytes([seed]) * len(buf)
+                    with memoryview(buf) as view:
+                        view[:] = mark
+                    assert bytes(buf) == mark
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    stats = pool.stats
+    assert stats.in_use_bytes == 0 and stats.retained_bytes <= 16 * 1024
+    assert stats.hits + stats.misses == 8 * 2000
