@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ._common import BytesLike, Decoder, Frame
-from ._stats import PoolStats
+from ._shared import PoolStats, SlabRecord
 from .errors import (
     CorruptFrameError,
     DoubleFreeError,
@@ -68,6 +68,7 @@ LengthFieldDecoder = _impl.LengthFieldDecoder
 LengthFieldEncoder = _impl.LengthFieldEncoder
 LineDecoder = _impl.LineDecoder
 PooledBuffer = _impl.PooledBuffer
+Slab = _impl.Slab
 VarintLengthDecoder = _impl.VarintLengthDecoder
 VarintLengthEncoder = _impl.VarintLengthEncoder
 
@@ -91,6 +92,8 @@ __all__ = [
     "PoolExhaustedError",
     "PoolStats",
     "PooledBuffer",
+    "Slab",
+    "SlabRecord",
     "StaleHandleError",
     "VarintLengthDecoder",
     "VarintLengthEncoder",

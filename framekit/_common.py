@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from typing import Optional, Protocol, Union
+from typing import Any, Optional, Protocol, Union
 
 if sys.version_info >= (3, 12):  # pragma: no cover - depends on the interpreter
     from collections.abc import Buffer as BytesLike
@@ -270,3 +270,104 @@ def msg_bad_nbytes(nbytes: int, size: int) -> str:
 
 def msg_not_buffer(data: object) -> str:
     return f"a C-contiguous bytes-like object is required, not {type(data).__name__!r}"
+
+
+# --- slab layout ---------------------------------------------------------------------------------
+
+import struct as _struct  # noqa: E402
+
+_SLAB_CODES = set("bBhHiIlLqQnNefd?")
+SLOT_BITS = 24  #: a slab holds at most 2**24 records
+GENERATION_BITS = 24  #: a slot's generation wraps after 2**24 reuses
+MAX_SLOTS = 1 << SLOT_BITS
+
+
+class SlabLayout:
+    """Where each field of a record lies, and how it is packed (``struct`` codes)."""
+
+    def __init__(self, fields: object, byteorder: object, align: object) -> None:
+        orders = {"native": "@", "little": "<", "big": ">"}
+        if byteorder not in orders:
+            raise ValueError(f"byteorder must be 'native', 'little' or 'big', got {byteorder!r}")
+        prefix = orders[byteorder]  # type: ignore[index]
+        items = list(fields)  # type: ignore[call-overload]
+        if not items:
+            raise ValueError("a slab record needs at least one field")
+        self.names: tuple[str, ...] = tuple(str(name) for name, _ in items)
+        codes = tuple(str(code) for _, code in items)
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f"field names must be distinct: {self.names}")
+        for name, code in zip(self.names, codes):
+            if not name.isidentifier():
+                raise ValueError(f"field name {name!r} is not an identifier")
+            kind = code.lstrip("0123456789")
+            if (
+                len(kind) != 1
+                or (kind not in _SLAB_CODES and kind != "s")
+                or (kind != "s" and kind != code)
+            ):
+                raise ValueError(f"bad struct code {code!r} for field {name!r}")
+        try:
+            self.offsets = tuple(
+                _struct.calcsize(prefix + "".join(codes[:i]) + "0" + codes[i].lstrip("0123456789"))
+                if codes[i][-1] != "s"
+                else _struct.calcsize(prefix + "".join(codes[:i]))
+                for i in range(len(codes))
+            )
+            size = _struct.calcsize(prefix + "".join(codes))
+            self.structs = tuple(_struct.Struct(prefix + c) for c in codes)
+        except _struct.error as exc:
+            raise ValueError(f"bad field codes {codes}: {exc}") from None
+        # records in an array stay aligned: round up to the largest field alignment (native)
+        if prefix == "@":
+            widest = max(_struct.calcsize("@" + c.lstrip("0123456789")) for c in codes)
+            size = -(-size // widest) * widest
+        if align is not None:
+            if not isinstance(align, int) or align < 1 or align & (align - 1):
+                raise ValueError(f"align must be a power of two, got {align!r}")
+            size = -(-size // align) * align
+        self.align = 1 if align is None else align
+        self.codes = codes
+        self.prefix = prefix
+        self.record_size = size
+
+    def dtype(self) -> dict[str, object]:
+        """A numpy structured dtype description of a record."""
+        order = {"@": "=", "<": "<", ">": ">"}[self.prefix]
+        numpy_codes = {"?": "b1", "n": "p", "N": "P"}
+        formats = [order + numpy_codes.get(c, c) for c in self.codes]
+        formats = [f"S{c[:-1] or 1}" if c.endswith("s") else f for c, f in zip(self.codes, formats)]
+        return {
+            "names": list(self.names),
+            "formats": formats,
+            "offsets": list(self.offsets),
+            "itemsize": self.record_size,
+        }
+
+
+def slab_value_error(name: str, code: str, value: object, exc: Exception) -> Exception:
+    """What a value that does not fit its field raises: OverflowError for an integer out of an
+    integer field's range, ValueError otherwise (with struct's own message)."""
+    out_of_range = isinstance(value, int) and code in "bBhHiIlLqQnN"
+    kind = OverflowError if out_of_range else ValueError
+    return kind(f"field {name!r} cannot hold {value!r}: {exc}")
+
+
+def numpy_records(buffer: memoryview, layout: SlabLayout) -> Any:
+    """The records in ``buffer`` as a numpy structured array (a view, not a copy)."""
+    import numpy
+
+    return numpy.frombuffer(buffer, dtype=numpy.dtype(layout.dtype()))
+
+
+def make_handle(slab_id: int, generation: int, slot: int) -> int:
+    return (slab_id << (GENERATION_BITS + SLOT_BITS)) | (generation << SLOT_BITS) | slot
+
+
+_slab_ids = iter(range(1, 1 << 62))
+
+
+def next_slab_id() -> int:
+    """A 15-bit id for a new slab, so that a handle from another slab is recognised (up to the
+    id's wrapping after 32767 slabs)."""
+    return next(_slab_ids) % ((1 << 15) - 1) + 1

@@ -31,13 +31,20 @@ from cpython.bytes cimport (
     PyBytes_FromStringAndSize,
     PyBytes_GET_SIZE,
 )
+from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.dict cimport PyDict_GetItem
+from cpython.exc cimport PyErr_Clear, PyErr_Occurred
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
-from libc.stdint cimport int64_t, uint64_t
-from libc.string cimport memchr, memcmp, memcpy, memmove
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.string cimport memchr, memcmp, memcpy, memmove, memset
 
 from . import _common as C
-from ._stats import PoolStats
+import sys
+from struct import error as struct_error
+
+from ._shared import PoolStats, SlabRecord
 from .errors import (
     CorruptFrameError,
     DoubleFreeError,
@@ -45,6 +52,7 @@ from .errors import (
     FrameTooLongError,
     IncompleteFrameError,
     PoolExhaustedError,
+    StaleHandleError,
 )
 
 
@@ -87,6 +95,10 @@ cdef extern from *:
 
 
 cdef Py_ssize_t DEFAULT_READ_SIZE = C.DEFAULT_READ_SIZE
+cdef bint HOST_LITTLE = sys.byteorder == "little"
+cdef int C_SLOT_BITS = C.SLOT_BITS
+cdef int C_GENERATION_BITS = C.GENERATION_BITS
+cdef Py_ssize_t C_MAX_SLOTS = C.MAX_SLOTS
 # A block left to frames still alive is kept for reuse once they are gone, if it is this small.
 cdef Py_ssize_t SPARE_BLOCK_LIMIT = 4 * C.DEFAULT_READ_SIZE
 # _parse() results besides a frame length (>= 0) and -need (< 0, > PARSE_CORRUPT):

@@ -234,3 +234,351 @@ cdef class BufferPool:
     @property
     def stats(self):
         return PoolStats(self._in_use, self._retained, self._peak, self._hits, self._misses)
+
+
+cdef enum FieldKind:
+    OTHER = 0
+    SIGNED = 1
+    UNSIGNED = 2
+    DOUBLE = 3
+    SINGLE = 4
+    BYTES = 5
+    BOOL = 6
+
+
+cdef char _field_kind(str code):
+    if code in "bhilqn":
+        return SIGNED
+    if code in "BHILQN":
+        return UNSIGNED
+    return {"d": DOUBLE, "f": SINGLE, "s": BYTES, "?": BOOL}.get(code, OTHER)
+
+
+cdef uint32_t *_grow_u32(uint32_t *array, Py_ssize_t n) except NULL:
+    cdef void *grown = PyMem_Realloc(array, n * sizeof(uint32_t))
+    if grown == NULL:
+        raise MemoryError()
+    return <uint32_t *>grown
+
+
+@cython.final
+cdef class Slab:
+    """Typed fixed-size records in one contiguous block of memory, addressed by handles.
+
+    ``fields`` are named ``struct`` codes, e.g. ``[("id", "Q"), ("price", "d"), ("qty", "I"),
+    ("symbol", "8s")]``; with ``byteorder="native"`` fields are naturally aligned, with
+    ``"little"``/``"big"`` packed. ``align=64`` gives each record its own cache line(s).
+    ``alloc(**values)`` returns an int handle (slot and generation; unset fields are zero).
+    A freed or foreign handle raises :class:`StaleHandleError`, a second free
+    :class:`DoubleFreeError`, a full slab :class:`PoolExhaustedError` unless ``growable``
+    (growth needs no view of the slab to be alive: the memory moves).
+    """
+
+    cdef object _layout
+    cdef dict _index              # field name -> position
+    cdef tuple _structs
+    cdef tuple _offsets
+    cdef tuple _codes
+    cdef Py_ssize_t _record_size
+    cdef Py_ssize_t _align
+    cdef Py_ssize_t _capacity
+    cdef Py_ssize_t _high         # slots [0, high) have been handed out at least once
+    cdef Py_ssize_t _count        # live records
+    cdef uint32_t *_generations
+    cdef unsigned char *_live
+    cdef uint32_t *_free          # freed slots, reused first
+    cdef Py_ssize_t _nfree
+    cdef bytearray _memory
+    cdef Py_ssize_t _offset       # where the aligned records begin in _memory
+    cdef uint64_t _id
+    cdef bint _growable
+    cdef tuple _names
+    cdef Py_ssize_t _nfields
+    cdef char *_kinds             # per field: its struct code (the letter)
+    cdef Py_ssize_t *_widths      # its size in bytes
+    cdef Py_ssize_t *_starts      # its offset in the record
+    cdef bint _swap               # fields are stored in the other byte order than the host's
+
+    def __init__(self, fields, capacity, *, byteorder="native", align=None, growable=False):
+        layout = C.SlabLayout(fields, byteorder, align)
+        capacity = C._int("capacity", capacity)
+        if not 0 < capacity <= C.MAX_SLOTS:
+            raise ValueError(f"capacity must be in 1..{C.MAX_SLOTS}, got {capacity}")
+        if self._memory is not None:
+            raise RuntimeError("Slab.__init__ called twice")
+        self._layout = layout
+        self._index = {name: i for i, name in enumerate(layout.names)}
+        self._structs = layout.structs
+        self._offsets = layout.offsets
+        self._codes = layout.codes
+        self._record_size = layout.record_size
+        self._align = layout.align
+        self._id = C.next_slab_id()
+        self._growable = bool(growable)
+        self._names = layout.names
+        self._nfields = len(layout.names)
+        self._kinds = <char *>PyMem_Malloc(self._nfields)
+        self._widths = <Py_ssize_t *>PyMem_Malloc(self._nfields * sizeof(Py_ssize_t))
+        self._starts = <Py_ssize_t *>PyMem_Malloc(self._nfields * sizeof(Py_ssize_t))
+        if not (self._kinds and self._widths and self._starts):
+            raise MemoryError()
+        for i in range(self._nfields):
+            self._kinds[i] = _field_kind(layout.codes[i][-1])
+            self._widths[i] = layout.structs[i].size
+            self._starts[i] = layout.offsets[i]
+        self._swap = layout.prefix != "@" and (layout.prefix == "<") != HOST_LITTLE
+        self._memory = bytearray()
+        self._resize(capacity)
+
+    def __dealloc__(self):
+        PyMem_Free(self._kinds)
+        PyMem_Free(self._widths)
+        PyMem_Free(self._starts)
+        PyMem_Free(self._generations)
+        PyMem_Free(self._live)
+        PyMem_Free(self._free)
+
+    cdef int _resize(self, Py_ssize_t capacity) except -1:
+        cdef bytearray memory
+        cdef Py_ssize_t address, offset, used = self._capacity * self._record_size
+        cdef void *grown
+        if len(self._memory):
+            try:  # resizing is refused while any view of it is alive
+                self._memory.append(0)
+                del self._memory[len(self._memory) - 1]
+            except BufferError:
+                raise BufferError("cannot grow the slab while a view of it is alive") from None
+        memory = bytearray(capacity * self._record_size + self._align - 1)
+        address = <Py_ssize_t>PyByteArray_AS_STRING(memory)
+        offset = (self._align - address % self._align) % self._align
+        if used:
+            memcpy(
+                PyByteArray_AS_STRING(memory) + offset,
+                PyByteArray_AS_STRING(self._memory) + self._offset,
+                used,
+            )
+        self._generations = _grow_u32(self._generations, capacity)
+        self._free = _grow_u32(self._free, capacity)
+        grown = PyMem_Realloc(self._live, capacity)
+        if grown == NULL:
+            raise MemoryError()
+        self._live = <unsigned char *>grown
+        memset(self._generations + self._capacity, 0, (capacity - self._capacity) * sizeof(uint32_t))
+        memset(self._live + self._capacity, 0, capacity - self._capacity)
+        self._memory = memory
+        self._offset = offset
+        self._capacity = capacity
+        return 0
+
+    cdef inline char *_record_at(self, Py_ssize_t slot) noexcept:
+        return PyByteArray_AS_STRING(self._memory) + self._offset + slot * self._record_size
+
+    cdef Py_ssize_t _decode(self, object handle, uint32_t *generation) except -1:
+        cdef uint64_t value
+        if isinstance(handle, bool) or not isinstance(handle, int):
+            raise TypeError(f"a handle is an int, not {type(handle).__name__}")
+        if handle < 0 or handle >> 63:
+            raise StaleHandleError(f"handle {handle:#x} does not belong to this slab")
+        value = handle
+        generation[0] = (value >> C_SLOT_BITS) & ((1 << C_GENERATION_BITS) - 1)
+        slot = value & ((1 << C_SLOT_BITS) - 1)
+        if value >> (C_SLOT_BITS + C_GENERATION_BITS) != self._id or slot >= self._high:
+            raise StaleHandleError(f"handle {handle:#x} does not belong to this slab")
+        return slot
+
+    cdef Py_ssize_t _slot(self, object handle) except -1:
+        """The slot of a live record's handle, or StaleHandleError."""
+        cdef uint32_t generation
+        cdef Py_ssize_t slot = self._decode(handle, &generation)
+        if self._generations[slot] != generation or not self._live[slot]:
+            raise StaleHandleError(f"handle {handle:#x} is stale (its record was freed)")
+        return slot
+
+    def alloc(self, **values):
+        """A new record (unset fields zero); returns its handle."""
+        cdef Py_ssize_t slot
+        if self._nfree:
+            self._nfree -= 1
+            slot = self._free[self._nfree]
+        else:
+            if self._high == self._capacity:
+                if not self._growable or self._capacity == C_MAX_SLOTS:
+                    raise PoolExhaustedError(f"slab full ({self._capacity} records)")
+                self._resize(min(2 * self._capacity, C_MAX_SLOTS))
+            slot = self._high
+            self._high += 1
+        memset(self._record_at(slot), 0, self._record_size)
+        self._live[slot] = 1
+        self._count += 1
+        handle = (
+            (self._id << (C_SLOT_BITS + C_GENERATION_BITS))
+            | (<uint64_t>self._generations[slot] << C_SLOT_BITS)
+            | <uint64_t>slot
+        )
+        if values:
+            try:
+                self._fill(slot, values)
+            except BaseException:
+                self._release_slot(slot)
+                raise
+        return handle
+
+    cdef int _fill(self, Py_ssize_t slot, dict values) except -1:
+        """Set the fields ``values`` names, in field order (so errors come in a fixed order)."""
+        cdef Py_ssize_t i, used = 0
+        cdef PyObject *value
+        for i in range(self._nfields):
+            value = PyDict_GetItem(values, self._names[i])
+            if value != NULL:
+                used += 1
+                if not self._store(i, self._record_at(slot), <object>value):
+                    self._set(slot, self._names[i], <object>value)
+        if used != len(values):
+            for name in values:
+                if name not in self._index:
+                    raise KeyError(name)
+        return 0
+
+    cdef bint _store(self, Py_ssize_t i, char *record, object value) noexcept:
+        """Write the common exact types (int, float, bytes, bool) straight into the record;
+        False leaves everything else, errors included, to the struct packer."""
+        cdef int kind = self._kinds[i]
+        cdef Py_ssize_t width = self._widths[i], k
+        cdef char *at = record + self._starts[i]
+        cdef uint64_t bits = 0
+        cdef long long number
+        cdef int overflow
+        cdef double real
+        cdef float single
+        if kind == SIGNED or kind == UNSIGNED:
+            if type(value) is not int:
+                return False
+            number = PyLong_AsLongLongAndOverflow(value, &overflow)
+            if overflow:
+                if kind == SIGNED or overflow < 0:
+                    return False
+                bits = PyLong_AsUnsignedLongLong(value)
+                if bits == <uint64_t>-1 and PyErr_Occurred():
+                    PyErr_Clear()
+                    return False
+            elif kind == SIGNED:
+                if width < 8 and not (
+                    -(1LL << (8 * width - 1)) <= number < (1LL << (8 * width - 1))
+                ):
+                    return False
+                bits = <uint64_t>number
+            else:
+                if number < 0:
+                    return False
+                bits = <uint64_t>number
+            if width < 8 and kind == UNSIGNED and bits >> (8 * width):
+                return False
+        elif kind == DOUBLE and type(value) is float:
+            real = value
+            memcpy(&bits, &real, 8)
+        elif kind == SINGLE and type(value) is float:
+            real = value
+            single = <float>real
+            if single - single != 0 and real - real == 0:
+                return False  # too large for a float: struct says so
+            memcpy(&bits, &single, 4)
+        elif kind == BYTES and type(value) is bytes:
+            k = PyBytes_GET_SIZE(value) if PyBytes_GET_SIZE(value) < width else width
+            memcpy(at, PyBytes_AS_STRING(value), k)
+            memset(at + k, 0, width - k)
+            return True
+        elif kind == BOOL and type(value) is bool:
+            at[0] = 1 if value is True else 0
+            return True
+        else:
+            return False
+        if self._swap == HOST_LITTLE:  # big-endian storage
+            for k in range(width):
+                at[width - 1 - k] = <char>(bits & 0xFF)
+                bits >>= 8
+        else:
+            for k in range(width):
+                at[k] = <char>(bits & 0xFF)
+                bits >>= 8
+        return True
+
+    cdef void _release_slot(self, Py_ssize_t slot) noexcept:
+        self._live[slot] = 0
+        self._generations[slot] = (self._generations[slot] + 1) & ((1 << C_GENERATION_BITS) - 1)
+        self._free[self._nfree] = <uint32_t>slot
+        self._nfree += 1
+        self._count -= 1
+
+    def free(self, handle):
+        """Free a record; its handle (and any copy of it) becomes stale."""
+        cdef uint32_t generation
+        cdef Py_ssize_t slot = self._decode(handle, &generation)
+        cdef uint32_t current = self._generations[slot]
+        if not self._live[slot] and generation == ((current - 1) & ((1 << C_GENERATION_BITS) - 1)):
+            raise DoubleFreeError(f"handle {handle:#x} freed twice")
+        if generation != current or not self._live[slot]:
+            raise StaleHandleError(f"handle {handle:#x} is stale (its record was freed)")
+        self._release_slot(slot)
+
+    cdef int _set(self, Py_ssize_t slot, object name, object value) except -1:
+        index = self._index.get(name)
+        if index is None:
+            raise KeyError(name)
+        try:
+            self._structs[index].pack_into(
+                self._memory, self._offset + slot * self._record_size + self._offsets[index], value
+            )
+        except struct_error as exc:
+            raise C.slab_value_error(name, self._codes[index], value, exc) from None
+        return 0
+
+    def get(self, handle, name):
+        """The value of field ``name`` of a record."""
+        index = self._index.get(name)
+        if index is None:
+            raise KeyError(name)
+        cdef Py_ssize_t slot = self._slot(handle)
+        return self._structs[index].unpack_from(
+            self._memory, self._offset + slot * self._record_size + self._offsets[index]
+        )[0]
+
+    def set(self, handle, name, value):
+        """Set field ``name`` of a record (OverflowError or ValueError if it does not fit)."""
+        if name not in self._index:
+            raise KeyError(name)
+        self._set(self._slot(handle), name, value)
+
+    def record(self, handle):
+        """A proxy with attribute access to a record's fields."""
+        self._slot(handle)
+        return SlabRecord(self, handle)
+
+    def view(self, handle):
+        """The record's bytes, writable and zero-copy (to and from the wire)."""
+        cdef Py_ssize_t start = self._offset + self._slot(handle) * self._record_size
+        return memoryview(self._memory)[start : start + self._record_size]
+
+    def buffer(self):
+        """All records as one writable memoryview (``numpy.frombuffer`` can view it)."""
+        return memoryview(self._memory)[
+            self._offset : self._offset + self._capacity * self._record_size
+        ]
+
+    def numpy(self):
+        """The records as a numpy structured array: a view, not a copy (needs numpy)."""
+        return C.numpy_records(self.buffer(), self._layout)
+
+    def __len__(self):
+        return self._count
+
+    @property
+    def capacity(self):
+        return self._capacity
+
+    @property
+    def record_size(self):
+        return self._record_size
+
+    @property
+    def fields(self):
+        return self._layout.names

@@ -14,15 +14,16 @@ moves on to a fresh ``bytearray`` and leaves the old one to the frames that hold
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import struct
 import threading
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
 from operator import add
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from . import _common as C
-from ._stats import PoolStats
+from ._shared import PoolStats, SlabRecord
 from .errors import (
     CorruptFrameError,
     DoubleFreeError,
@@ -30,6 +31,7 @@ from .errors import (
     FrameTooLongError,
     IncompleteFrameError,
     PoolExhaustedError,
+    StaleHandleError,
 )
 
 __all__ = [
@@ -41,6 +43,8 @@ __all__ = [
     "LengthFieldEncoder",
     "LineDecoder",
     "PooledBuffer",
+    "Slab",
+    "SlabRecord",
     "VarintLengthDecoder",
     "VarintLengthEncoder",
 ]
@@ -1250,3 +1254,202 @@ class BufferPool:
     def stats(self) -> PoolStats:
         with self._lock:
             return PoolStats(self._in_use, self._retained, self._peak, self._hits, self._misses)
+
+
+class Slab:
+    """Typed fixed-size records in one contiguous block of memory, addressed by handles.
+
+    ``fields`` are named ``struct`` codes, e.g. ``[("id", "Q"), ("price", "d"), ("qty", "I"),
+    ("symbol", "8s")]``; with ``byteorder="native"`` fields are naturally aligned, with
+    ``"little"``/``"big"`` packed. ``align=64`` gives each record its own cache line(s).
+    ``alloc(**values)`` returns an int handle (slot and generation; unset fields are zero).
+    A freed or foreign handle raises :class:`StaleHandleError`, a second free
+    :class:`DoubleFreeError`, a full slab :class:`PoolExhaustedError` unless ``growable``
+    (growth needs no view of the slab to be alive: the memory moves).
+    """
+
+    __slots__ = (
+        "_capacity",
+        "_free",
+        "_generations",
+        "_growable",
+        "_high",
+        "_id",
+        "_layout",
+        "_live",
+        "_lock",
+        "_memory",
+        "_offset",
+    )
+
+    def __init__(
+        self,
+        fields: Iterable[tuple[str, str]],
+        capacity: int,
+        *,
+        byteorder: str = "native",
+        align: Optional[int] = None,
+        growable: bool = False,
+    ) -> None:
+        self._layout = C.SlabLayout(fields, byteorder, align)
+        capacity = C._int("capacity", capacity)
+        if not 0 < capacity <= C.MAX_SLOTS:
+            raise ValueError(f"capacity must be in 1..{C.MAX_SLOTS}, got {capacity}")
+        self._id = C.next_slab_id()
+        self._growable = bool(growable)
+        self._lock = threading.Lock()
+        self._capacity = 0
+        self._memory = bytearray()
+        self._offset = 0
+        self._generations: list[int] = []
+        self._live = bytearray()  # 1 where the slot holds a record
+        self._free: list[int] = []  # freed slots, reused first
+        self._high = 0  # slots [0, high) have been handed out at least once
+        self._resize(capacity)
+
+    def _resize(self, capacity: int) -> None:
+        size = self._layout.record_size
+        align = self._layout.align
+        old = self._memory
+        if old:
+            try:  # resizing is refused while any view of it is alive
+                old.append(0)
+                del old[-1]
+            except BufferError:
+                raise BufferError("cannot grow the slab while a view of it is alive") from None
+        memory = bytearray(capacity * size + align - 1)
+        offset = _address(memory) % align and align - _address(memory) % align
+        used = self._capacity * size
+        memory[offset : offset + used] = old[self._offset : self._offset + used]
+        self._memory, self._offset = memory, offset
+        self._generations.extend([0] * (capacity - self._capacity))
+        self._live.extend(bytes(capacity - self._capacity))
+        self._capacity = capacity
+
+    # --- handles -----------------------------------------------------------------------------
+
+    def _slot(self, handle: int) -> int:
+        """The slot of a live record's handle, or StaleHandleError."""
+        slot, generation = self._decode(handle)
+        if self._generations[slot] != generation or not self._live[slot]:
+            raise StaleHandleError(f"handle {handle:#x} is stale (its record was freed)")
+        return slot
+
+    def _decode(self, handle: int) -> tuple[int, int]:
+        if isinstance(handle, bool) or not isinstance(handle, int):
+            raise TypeError(f"a handle is an int, not {type(handle).__name__}")
+        slot = handle & (C.MAX_SLOTS - 1)
+        generation = (handle >> C.SLOT_BITS) & ((1 << C.GENERATION_BITS) - 1)
+        slab_id = handle >> (C.SLOT_BITS + C.GENERATION_BITS)
+        if slab_id != self._id or slot >= self._high:
+            raise StaleHandleError(f"handle {handle:#x} does not belong to this slab")
+        return slot, generation
+
+    def alloc(self, **values: Any) -> int:
+        """A new record (unset fields zero); returns its handle."""
+        with self._lock:
+            if self._free:
+                slot = self._free.pop()
+            else:
+                if self._high == self._capacity:
+                    if not self._growable or self._capacity == C.MAX_SLOTS:
+                        raise PoolExhaustedError(f"slab full ({self._capacity} records)")
+                    self._resize(min(2 * self._capacity, C.MAX_SLOTS))
+                slot = self._high
+                self._high += 1
+            start = self._offset + slot * self._layout.record_size
+            self._memory[start : start + self._layout.record_size] = bytes(self._layout.record_size)
+            self._live[slot] = 1
+            handle = C.make_handle(self._id, self._generations[slot], slot)
+        try:
+            for name, value in values.items():
+                self.set(handle, name, value)
+        except BaseException:
+            self.free(handle)
+            raise
+        return handle
+
+    def free(self, handle: int) -> None:
+        """Free a record; its handle (and any copy of it) becomes stale."""
+        with self._lock:
+            slot, generation = self._decode(handle)
+            current = self._generations[slot]
+            if not self._live[slot] and generation == (current - 1) % (1 << C.GENERATION_BITS):
+                raise DoubleFreeError(f"handle {handle:#x} freed twice")
+            if generation != current or not self._live[slot]:
+                raise StaleHandleError(f"handle {handle:#x} is stale (its record was freed)")
+            self._live[slot] = 0
+            self._generations[slot] = (current + 1) % (1 << C.GENERATION_BITS)
+            self._free.append(slot)
+
+    # --- fields ----------------------------------------------------------------------------
+
+    def _field(self, name: str) -> int:
+        try:
+            return self._layout.names.index(name)
+        except ValueError:
+            raise KeyError(name) from None
+
+    def get(self, handle: int, name: str) -> Any:
+        """The value of field ``name`` of a record."""
+        index = self._field(name)
+        start = self._offset + self._slot(handle) * self._layout.record_size
+        return self._layout.structs[index].unpack_from(
+            self._memory, start + self._layout.offsets[index]
+        )[0]
+
+    def set(self, handle: int, name: str, value: Any) -> None:
+        """Set field ``name`` of a record (OverflowError or ValueError if it does not fit)."""
+        index = self._field(name)
+        start = self._offset + self._slot(handle) * self._layout.record_size
+        try:
+            self._layout.structs[index].pack_into(
+                self._memory, start + self._layout.offsets[index], value
+            )
+        except struct.error as exc:
+            raise C.slab_value_error(name, self._layout.codes[index], value, exc) from None
+
+    def record(self, handle: int) -> SlabRecord:
+        """A proxy with attribute access to a record's fields."""
+        self._slot(handle)
+        return SlabRecord(self, handle)
+
+    def view(self, handle: int) -> memoryview:
+        """The record's bytes, writable and zero-copy (to and from the wire)."""
+        start = self._offset + self._slot(handle) * self._layout.record_size
+        return memoryview(self._memory)[start : start + self._layout.record_size]
+
+    def buffer(self) -> memoryview:
+        """All records as one writable memoryview (``numpy.frombuffer`` can view it)."""
+        start = self._offset
+        return memoryview(self._memory)[start : start + self._capacity * self._layout.record_size]
+
+    def numpy(self) -> Any:
+        """The records as a numpy structured array: a view, not a copy (needs numpy)."""
+        return C.numpy_records(self.buffer(), self._layout)
+
+    def __len__(self) -> int:
+        return self._high - len(self._free)
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    @property
+    def record_size(self) -> int:
+        return self._layout.record_size
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self._layout.names
+
+
+def _address(buf: bytearray) -> int:
+    """Where a bytearray's bytes are in memory (for aligning records)."""
+    if not buf:
+        return 0
+    pointer = ctypes.c_char.from_buffer(buf)
+    try:
+        return ctypes.addressof(pointer)
+    finally:
+        del pointer
