@@ -289,7 +289,7 @@ class SlabLayout:
         orders = {"native": "@", "little": "<", "big": ">"}
         if byteorder not in orders:
             raise ValueError(f"byteorder must be 'native', 'little' or 'big', got {byteorder!r}")
-        prefix = orders[byteorder]  # type: ignore[index]
+        prefix = orders[str(byteorder)]
         items = list(fields)  # type: ignore[call-overload]
         if not items:
             raise ValueError("a slab record needs at least one field")
@@ -357,7 +357,7 @@ def numpy_records(buffer: memoryview, layout: SlabLayout) -> Any:
     """The records in ``buffer`` as a numpy structured array (a view, not a copy)."""
     import numpy
 
-    return numpy.frombuffer(buffer, dtype=numpy.dtype(layout.dtype()))
+    return numpy.frombuffer(buffer, dtype=numpy.dtype(layout.dtype()))  # type: ignore[call-overload]
 
 
 def make_handle(slab_id: int, generation: int, slot: int) -> int:
