@@ -33,6 +33,7 @@ class LengthFieldDecoder(_FrameDecoder):
         max_frame_length: int = ...,
         fail_fast: bool = True,
         copy: bool = False,
+        pool: Optional[BufferPool] = None,
     ) -> None: ...
 
 class VarintLengthDecoder(_FrameDecoder):
@@ -46,10 +47,13 @@ class VarintLengthDecoder(_FrameDecoder):
         max_frame_length: int = ...,
         fail_fast: bool = True,
         copy: bool = False,
+        pool: Optional[BufferPool] = None,
     ) -> None: ...
 
 class FixedLengthDecoder(_FrameDecoder):
-    def __init__(self, frame_length: int, *, copy: bool = False) -> None: ...
+    def __init__(
+        self, frame_length: int, *, copy: bool = False, pool: Optional[BufferPool] = None
+    ) -> None: ...
 
 class LengthFieldEncoder:
     def __init__(
@@ -82,6 +86,7 @@ class DelimiterDecoder(_FrameDecoder):
         max_frame_length: int = ...,
         fail_fast: bool = True,
         copy: bool = False,
+        pool: Optional[BufferPool] = None,
     ) -> None: ...
 
 class LineDecoder(DelimiterDecoder):
@@ -92,6 +97,7 @@ class LineDecoder(DelimiterDecoder):
         max_frame_length: int = ...,
         fail_fast: bool = True,
         copy: bool = False,
+        pool: Optional[BufferPool] = None,
     ) -> None: ...
 
 class DelimiterEncoder:

@@ -134,6 +134,9 @@ cdef inline void _fill_view(
     view.internal = NULL
 
 
+include "_pools.pxi"
+
+
 @cython.final
 cdef class _Block:
     """Decoder storage. Exports read-only views of all of it (frames are cut from one)."""
@@ -141,18 +144,27 @@ cdef class _Block:
     cdef char *data
     cdef Py_ssize_t size
     cdef Py_ssize_t exports
+    cdef PooledBuffer owner  # the pool's buffer holding the memory, if it came from a pool
 
-    def __cinit__(self, Py_ssize_t size):
-        self.data = <char *>PyMem_Malloc(size if size > 0 else 1)
-        if self.data == NULL:
-            raise MemoryError()
+    def __cinit__(self, Py_ssize_t size, BufferPool pool=None):
+        if pool is not None:
+            self.owner = pool.acquire(size)
+            self.data = self.owner._data
+        else:
+            self.data = <char *>PyMem_Malloc(size if size > 0 else 1)
+            if self.data == NULL:
+                raise MemoryError()
         self.size = size
 
     def __dealloc__(self):
-        PyMem_Free(self.data)
+        # Runs once no frame views the block any more: its memory goes back.
+        if self.owner is not None:
+            self.owner._pool._release(self.owner)
+        else:
+            PyMem_Free(self.data)
 
     cdef int resize(self, Py_ssize_t size) except -1:
-        # Only ever called with no export alive (see _FrameDecoder._reserve).
+        # Only ever called with no export alive, on memory of its own (see _reserve).
         cdef char *data = <char *>PyMem_Realloc(self.data, size)
         if data == NULL:
             raise MemoryError()
@@ -239,6 +251,7 @@ cdef class _FrameDecoder:
 
     cdef _Block _block
     cdef object _store_view          # read-only memoryview of all of _block
+    cdef BufferPool _pool            # where blocks come from, if given
     cdef _Block _spare               # the previous block, reused when no frame views it any more
     cdef object _spare_view          # its read-only memoryview
     cdef Py_ssize_t _rpos
@@ -287,11 +300,19 @@ cdef class _FrameDecoder:
         self._older = None
         self._clear()
 
-    cdef void _setup(self, Py_ssize_t max_frame_length, bint fail_fast, bint copy) noexcept:
+    cdef int _setup(
+        self, Py_ssize_t max_frame_length, bint fail_fast, bint copy, object pool
+    ) except -1:
+        if pool is not None and not isinstance(pool, BufferPool):
+            raise TypeError(
+                f"pool must be a framekit._core.BufferPool, not {type(pool).__name__}"
+            )
+        self._pool = pool
         self._max_frame_length = max_frame_length
         self._max_total = max_frame_length
         self._fail_fast = fail_fast
         self._copy = copy
+        return 0
 
     cdef int _clear(self) except -1:
         self._forget_frames()
@@ -766,7 +787,11 @@ cdef class _FrameDecoder:
         unread = self._wpos - self._rpos
         size = _grown(unread + n)
         self._forget_frames()
-        if not self._pinned():
+        # grown in place only when nothing views it, and by realloc only when it is not (and
+        # should not be) pool memory
+        if not self._pinned() and (
+            unread + n <= self._block.size or (self._block.owner is None and self._pool is None)
+        ):
             if self._rpos:
                 memmove(self._block.data, self._block.data + self._rpos, unread)
                 self._rpos = 0
@@ -784,7 +809,7 @@ cdef class _FrameDecoder:
         ):
             fresh, fresh_view = self._spare, self._spare_view
         else:
-            fresh = _Block(size)
+            fresh = _Block(size, self._pool)
             fresh_view = PyMemoryView_FromObject(fresh)
         memcpy(fresh.data, self._block.data + self._rpos, unread)
         if self._block.size <= SPARE_BLOCK_LIMIT:
@@ -869,6 +894,7 @@ cdef class LengthFieldDecoder(_FrameDecoder):
         max_frame_length=C.DEFAULT_MAX_FRAME_LENGTH,
         fail_fast=True,
         copy=False,
+        pool=None,
     ):
         width, offset, adjustment, strip, big, max_len = C.check_length_field(
             length_field_length,
@@ -878,7 +904,7 @@ cdef class LengthFieldDecoder(_FrameDecoder):
             byteorder,
             max_frame_length,
         )
-        self._setup(max_len, bool(fail_fast), bool(copy))
+        self._setup(max_len, bool(fail_fast), bool(copy), pool)
         self._width = width
         self._offset = offset
         self._header_end = offset + width
@@ -939,6 +965,7 @@ cdef class VarintLengthDecoder(_FrameDecoder):
         max_frame_length=C.DEFAULT_MAX_FRAME_LENGTH,
         fail_fast=True,
         copy=False,
+        pool=None,
     ):
         offset, adjustment, strip, nbytes, max_len = C.check_varint(
             length_field_offset,
@@ -947,7 +974,7 @@ cdef class VarintLengthDecoder(_FrameDecoder):
             max_length_bytes,
             max_frame_length,
         )
-        self._setup(max_len, bool(fail_fast), bool(copy))
+        self._setup(max_len, bool(fail_fast), bool(copy), pool)
         self._offset = offset
         self._adjustment = adjustment
         self._strip = strip
@@ -1009,9 +1036,9 @@ cdef class FixedLengthDecoder(_FrameDecoder):
 
     cdef Py_ssize_t _frame_length
 
-    def __init__(self, frame_length, *, copy=False):
+    def __init__(self, frame_length, *, copy=False, pool=None):
         length = C.check_fixed(frame_length)
-        self._setup(length, True, bool(copy))
+        self._setup(length, True, bool(copy), pool)
         self._frame_length = length
         self._start = 0
 
@@ -1084,10 +1111,11 @@ cdef class DelimiterDecoder(_FrameDecoder):
         max_frame_length=C.DEFAULT_MAX_LINE_LENGTH,
         fail_fast=True,
         copy=False,
+        pool=None,
     ):
         self._delimiters = C.check_delimiters(delimiters)
         max_len = C.check_max_frame_length(max_frame_length, 0)
-        self._setup(max_len, bool(fail_fast), bool(copy))
+        self._setup(max_len, bool(fail_fast), bool(copy), pool)
         self._max_total = C.MAX_FRAME_LENGTH_LIMIT * 2  # the content is bounded, in _parse
         self._strip_delimiter = bool(strip_delimiter)
         self._longest = max(len(d) for d in self._delimiters)
@@ -1185,6 +1213,7 @@ cdef class LineDecoder(DelimiterDecoder):
         max_frame_length=C.DEFAULT_MAX_LINE_LENGTH,
         fail_fast=True,
         copy=False,
+        pool=None,
     ):
         DelimiterDecoder.__init__(
             self,
@@ -1193,6 +1222,7 @@ cdef class LineDecoder(DelimiterDecoder):
             max_frame_length=max_frame_length,
             fail_fast=fail_fast,
             copy=copy,
+            pool=pool,
         )
 
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
@@ -1483,5 +1513,3 @@ cdef class VarintLengthEncoder:
         kwargs.update(overrides)
         return VarintLengthDecoder(**kwargs)
 
-
-include "_pools.pxi"

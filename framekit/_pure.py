@@ -94,6 +94,8 @@ class _FrameDecoder:
         "_max_frame_length",
         "_max_total",
         "_pending",
+        "_pool",
+        "_retired",
         "_rpos",
         "_scanned",
         "_start",
@@ -106,8 +108,17 @@ class _FrameDecoder:
     )
 
     def __init__(
-        self, max_frame_length: int, fail_fast: bool, copy: bool, max_total: Optional[int] = None
+        self,
+        max_frame_length: int,
+        fail_fast: bool,
+        copy: bool,
+        max_total: Optional[int] = None,
+        pool: Optional[BufferPool] = None,
     ) -> None:
+        if pool is not None and not isinstance(pool, BufferPool):
+            raise TypeError(f"pool must be a framekit._pure.BufferPool, not {type(pool).__name__}")
+        self._pool = pool
+        self._retired: list[PooledBuffer] = []  # pooled stores that frames still view
         self._max_frame_length = max_frame_length
         # a wire length above this is too long (delimited frames bound their content instead)
         self._max_total = max_frame_length if max_total is None else max_total
@@ -540,6 +551,9 @@ class _FrameDecoder:
         if self._store_view is not None:
             self._store_view.release()
             self._store_view = None
+        if self._pool is not None:
+            self._reserve_pooled(unread, n, size)
+            return
         try:
             # Resizing raises BufferError while any frame still views the store.
             del store[: self._rpos]
@@ -550,6 +564,38 @@ class _FrameDecoder:
             fresh[:unread] = store[self._rpos : self._wpos]
             self._store = fresh
         self._rpos, self._wpos = 0, unread
+
+    def _reserve_pooled(self, unread: int, n: int, size: int) -> None:
+        """_reserve with storage from the pool: compact in place when nothing views the
+        store, else move to a fresh pooled store and give the old back once nothing does."""
+        assert self._pool is not None
+        store = self._store
+        if unread + n <= len(store) and not _viewed(store):
+            store[:unread] = store[self._rpos : self._wpos]
+        else:
+            fresh = self._pool.acquire(size)
+            fresh[:unread] = store[self._rpos : self._wpos]
+            self._store = fresh
+            if isinstance(store, PooledBuffer):
+                self._retired.append(store)
+            self._retired = [b for b in self._retired if not self._give_back(b)]
+        self._rpos, self._wpos = 0, unread
+
+    def __del__(self) -> None:
+        # pooled storage goes back with the decoder (a store frames still view stays theirs)
+        if getattr(self, "_pool", None) is not None:
+            self._store_view = None
+            for buf in [*self._retired, self._store]:
+                if isinstance(buf, PooledBuffer) and not buf.released:
+                    self._give_back(buf)
+
+    def _give_back(self, buf: PooledBuffer) -> bool:
+        assert self._pool is not None
+        try:
+            self._pool.release(buf)
+        except BufferError:
+            return False  # frames still view it
+        return True
 
     def _store_frame(self, start: int, end: int) -> C.Frame:
         if self._copy:
@@ -572,6 +618,16 @@ class _FrameDecoder:
             with contextlib.suppress(BufferError):
                 self._window.release()
             self._window = None
+
+
+def _viewed(buf: bytearray) -> bool:
+    """Whether any view of ``buf`` is alive (CPython refuses to resize it then)."""
+    try:
+        buf.append(0)
+    except BufferError:
+        return True
+    del buf[-1]
+    return False
 
 
 class LengthFieldDecoder(_FrameDecoder):
@@ -610,6 +666,7 @@ class LengthFieldDecoder(_FrameDecoder):
         max_frame_length: int = C.DEFAULT_MAX_FRAME_LENGTH,
         fail_fast: bool = True,
         copy: bool = False,
+        pool: Optional[BufferPool] = None,
     ) -> None:
         width, offset, adjustment, strip, big, max_len = C.check_length_field(
             length_field_length,
@@ -619,7 +676,7 @@ class LengthFieldDecoder(_FrameDecoder):
             byteorder,
             max_frame_length,
         )
-        super().__init__(max_len, fail_fast, copy)
+        super().__init__(max_len, fail_fast, copy, pool=pool)
         self._width = width
         self._offset = offset
         self._header_end = offset + width
@@ -707,6 +764,7 @@ class VarintLengthDecoder(_FrameDecoder):
         max_frame_length: int = C.DEFAULT_MAX_FRAME_LENGTH,
         fail_fast: bool = True,
         copy: bool = False,
+        pool: Optional[BufferPool] = None,
     ) -> None:
         offset, adjustment, strip, nbytes, max_len = C.check_varint(
             length_field_offset,
@@ -715,7 +773,7 @@ class VarintLengthDecoder(_FrameDecoder):
             max_length_bytes,
             max_frame_length,
         )
-        super().__init__(max_len, fail_fast, copy)
+        super().__init__(max_len, fail_fast, copy, pool=pool)
         self._offset = offset
         self._adjustment = adjustment
         self._strip = strip
@@ -761,9 +819,11 @@ class FixedLengthDecoder(_FrameDecoder):
 
     __slots__ = ("_frame_length",)
 
-    def __init__(self, frame_length: int, *, copy: bool = False) -> None:
+    def __init__(
+        self, frame_length: int, *, copy: bool = False, pool: Optional[BufferPool] = None
+    ) -> None:
         length = C.check_fixed(frame_length)
-        super().__init__(length, True, copy)
+        super().__init__(length, True, copy, pool=pool)
         self._frame_length = length
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
@@ -798,10 +858,13 @@ class DelimiterDecoder(_FrameDecoder):
         max_frame_length: int = C.DEFAULT_MAX_LINE_LENGTH,
         fail_fast: bool = True,
         copy: bool = False,
+        pool: Optional[BufferPool] = None,
     ) -> None:
         self._delimiters = C.check_delimiters(delimiters)
         max_len = C.check_max_frame_length(max_frame_length, 0)
-        super().__init__(max_len, fail_fast, copy, max_total=C.MAX_FRAME_LENGTH_LIMIT * 2)
+        super().__init__(
+            max_len, fail_fast, copy, max_total=C.MAX_FRAME_LENGTH_LIMIT * 2, pool=pool
+        )
         self._strip_delimiter = bool(strip_delimiter)
         self._longest = max(len(d) for d in self._delimiters)
         self._prefixes = C.proper_prefixes(self._delimiters)
@@ -968,6 +1031,7 @@ class LineDecoder(DelimiterDecoder):
         max_frame_length: int = C.DEFAULT_MAX_LINE_LENGTH,
         fail_fast: bool = True,
         copy: bool = False,
+        pool: Optional[BufferPool] = None,
     ) -> None:
         super().__init__(
             (b"\r\n", b"\n"),
@@ -975,6 +1039,7 @@ class LineDecoder(DelimiterDecoder):
             max_frame_length=max_frame_length,
             fail_fast=fail_fast,
             copy=copy,
+            pool=pool,
         )
 
 
@@ -1169,6 +1234,11 @@ class PooledBuffer(bytearray):
         if not self._released:
             self._pool.release(self)
 
+    def __del__(self) -> None:
+        # dropped without release(): its bytes are gone, the pool forgets them
+        if not getattr(self, "_released", True):
+            self._pool._forget(self._capacity)
+
 
 class BufferPool:
     """Reusable writable buffers in size classes. ``acquire(size)`` gives a buffer of exactly
@@ -1241,6 +1311,10 @@ class BufferPool:
             if capacity in self._cached and self._retained + capacity <= self._max_retained:
                 self._cached[capacity] += 1
                 self._retained += capacity
+
+    def _forget(self, capacity: int) -> None:
+        with self._lock:
+            self._in_use -= capacity
 
     def trim(self) -> int:
         """Give cached memory back; returns how many bytes that was."""

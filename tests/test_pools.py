@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from types import ModuleType
+from typing import Optional
 
 import pytest
 
@@ -179,3 +180,72 @@ def test_threads_share_one_pool(fk: ModuleType) -> None:
     stats = pool.stats
     assert stats.in_use_bytes == 0 and stats.retained_bytes <= 16 * 1024
     assert stats.hits + stats.misses == 8 * 2000
+
+
+def _pooled_stream(
+    fk: ModuleType, pool: object, frames: int, held: list[tuple[object, bytes]]
+) -> int:
+    """Decode ``frames`` length-prefixed frames through get_buffer with a pooled decoder,
+    holding every 997th frame; returns how many were decoded."""
+    decoder = fk.LengthFieldDecoder(2, pool=pool)
+    encoder = fk.LengthFieldEncoder(2)
+    chunk = encoder.encode_many([bytes([i % 251]) * (i % 50) for i in range(997)])
+    count = 0
+    while count < frames:
+        view = memoryview(chunk)
+        while view:
+            buf = decoder.get_buffer(4096)
+            n = min(len(buf), len(view))
+            buf[:n] = view[:n]
+            decoder.buffer_updated(n)
+            view = view[n:]
+            for frame in decoder:
+                if held is not None and count % 997 == 500:
+                    held.append((frame, bytes(frame)))
+                count += 1
+    return count
+
+
+def test_pooled_decoder_allocates_nothing_per_frame(fk: ModuleType) -> None:
+    import tracemalloc
+
+    pool = fk.BufferPool((4096, 16384, 65536, 262144))
+    _pooled_stream(fk, pool, 20_000, None)  # warm up
+    misses = pool.stats.misses
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    decoded = _pooled_stream(fk, pool, 100_000, None)
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert decoded >= 100_000
+    assert grown < 64 * 1024, grown  # not per frame: 100 000 frames would need megabytes
+    assert pool.stats.misses - misses <= 4  # storage came back from the pool
+    assert pool.stats.hits > 0
+
+
+def test_pooled_storage_keeps_held_frames_intact(fk: ModuleType) -> None:
+    pool = fk.BufferPool((4096, 16384, 65536, 262144))
+    held: list[tuple[object, bytes]] = []
+    _pooled_stream(fk, pool, 50_000, held)
+    assert len(held) >= 50
+    # storage recycled around them, never under them
+    assert all(bytes(frame) == content for frame, content in held)
+    assert pool.stats.in_use_bytes > 0
+    held.clear()
+    import gc
+
+    gc.collect()
+    assert pool.stats.in_use_bytes == 0  # everything went back once nothing viewed it
+
+
+def test_pool_must_match_the_implementation(fk: ModuleType) -> None:
+    with pytest.raises(TypeError):
+        fk.LengthFieldDecoder(pool=bytearray(10))
+    for name in ("FixedLengthDecoder", "LineDecoder"):
+        cls = getattr(fk, name)
+        decoder = (
+            cls(4, pool=fk.BufferPool())
+            if name == "FixedLengthDecoder"
+            else cls(pool=fk.BufferPool())
+        )
+        assert decoder.decode(b"abcd\n") in ([b"abcd"], [])
