@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from types import ModuleType
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 
@@ -183,10 +183,10 @@ def test_threads_share_one_pool(fk: ModuleType) -> None:
 
 
 def _pooled_stream(
-    fk: ModuleType, pool: object, frames: int, held: list[tuple[object, bytes]]
+    fk: ModuleType, pool: object, frames: int, held: Optional[list[tuple[Any, bytes]]]
 ) -> int:
     """Decode ``frames`` length-prefixed frames through get_buffer with a pooled decoder,
-    holding every 997th frame; returns how many were decoded."""
+    holding every 997th frame in ``held`` (if given); returns how many were decoded."""
     decoder = fk.LengthFieldDecoder(2, pool=pool)
     encoder = fk.LengthFieldEncoder(2)
     chunk = encoder.encode_many([bytes([i % 251]) * (i % 50) for i in range(997)])
@@ -225,7 +225,7 @@ def test_pooled_decoder_allocates_nothing_per_frame(fk: ModuleType) -> None:
 
 def test_pooled_storage_keeps_held_frames_intact(fk: ModuleType) -> None:
     pool = fk.BufferPool((4096, 16384, 65536, 262144))
-    held: list[tuple[object, bytes]] = []
+    held: list[tuple[Any, bytes]] = []
     _pooled_stream(fk, pool, 50_000, held)
     assert len(held) >= 50
     # storage recycled around them, never under them
