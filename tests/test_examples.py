@@ -1,0 +1,31 @@
+"""Every example runs, as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "expect"),
+    [
+        ("echo_asyncio.py", [], b"echo: 1048576 bytes"),
+        ("echo_trio.py", [], b"echo: 1048576 bytes"),
+        ("echo_sockets.py", [], b"echo: 1048576 bytes"),
+        ("orders.py", ["20000"], b"a cancelled order's handle is stale"),
+    ],
+)
+def test_example_runs(script: str, args: list[str], expect: bytes) -> None:
+    result = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, script), *args],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert expect in result.stdout
