@@ -4,7 +4,7 @@
 
 Each decoder benchmark decodes one ~1 MiB stream fed in 64 KiB chunks, dropping every frame
 before the next (a connection's steady state). Rates for the side-by-side with asyncio, Twisted
-and Netty come from ``python benchmarks/compare_peers.py``.
+and Netty come from ``framekit bench``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """The framekit command line: ``python -m framekit`` (also installed as ``framekit``).
 
+    framekit bench [--quick] [--json FILE] [--netty FILE]
+
+compares framekit's decoders with asyncio streams, Twisted (when installed) and careful plain
+Python on length-prefixed and line streams, and prints frames/s with ratios.
+
     framekit decode [--preset NAME | --length-field N [--offset K] [--adjust A] [--strip S]
                     [--little-endian] | --varint | --lines | --delimiter HEX | --fixed N]
                     [--max-frame-length N] [--format table|hex|jsonl] [FILE|-]
@@ -138,6 +143,10 @@ def decode(args: argparse.Namespace, out: IO[str]) -> int:
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="framekit", description="Split byte streams into frames.")
     sub = ap.add_subparsers(dest="command", required=True)
+    bench = sub.add_parser("bench", help="compare framekit with asyncio, Twisted, plain Python")
+    bench.add_argument("--quick", action="store_true", help="smaller streams (under a minute)")
+    bench.add_argument("--json", metavar="FILE", help="write the figures to this file")
+    bench.add_argument("--netty", metavar="FILE", help="output of a Netty run on the streams")
     dec = sub.add_parser("decode", help="split a capture or stdin into frames and show them")
     how = dec.add_mutually_exclusive_group(required=True)
     how.add_argument("--preset", choices=PRESETS, help="a protocol's framing")
@@ -158,6 +167,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None, out: Optional[IO[str]] = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "bench":
+        from . import _bench
+
+        options = ["--quick"] * args.quick + ["--json", args.json] * bool(args.json)
+        return _bench.main(options + ["--netty", args.netty] * bool(args.netty))
     try:
         return decode(args, out or sys.stdout)
     except (ValueError, TypeError, OSError) as exc:

@@ -97,3 +97,21 @@ def test_module_runs_on_stdin() -> None:
         ["0", "3", "one"],
         ["4", "3", "two"],
     ]
+
+
+def test_bench_measures_every_contender(tmp_path: os.PathLike[str]) -> None:
+    from framekit import _bench
+
+    results = _bench.run(quick=True, progress=False, scale=400)
+    assert set(results) == {
+        "length-16", "length-256", "length-4096", "line-16", "line-100", "line-1000",
+    }  # fmt: skip
+    for row in results.values():
+        assert "cython-feed" in row and "pure-feed" in row and "asyncio-streams" in row
+        assert all(rate > 0 for rate in row.values())
+    text = _bench.table(results)
+    assert "framekit x" in text and "length field, 4096 B" in text
+    netty = os.path.join(os.fspath(tmp_path), "netty.txt")
+    with open(netty, "w") as f:
+        f.write("netty length payload=16 frames/s=25000000\nnetty line len=100 frames/s=1e7\n")
+    assert _bench.netty_rates(netty) == {"length-16": 25e6, "line-100": 1e7}

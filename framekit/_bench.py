@@ -1,6 +1,6 @@
-"""Framing throughput: framekit (both implementations) beside what users use today.
+"""``framekit bench``: framing throughput, framekit beside what users use today.
 
-    python benchmarks/compare_peers.py [--quick] [--netty FILE] [--json FILE]
+    framekit bench [--quick] [--json FILE] [--netty FILE]
 
 Streams: 4-byte big-endian length + payload of 16, 256 and 4096 bytes, and CRLF lines of 16, 100
 and 1000 bytes, fed in 64 KiB chunks, every frame consumed and dropped before the next (the
@@ -18,9 +18,10 @@ import functools
 import importlib
 import json
 import struct
+import sys
 import time
 from collections.abc import Sequence
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 CHUNK = 65536
 LENGTH_CASES = [(16, 400_000), (256, 200_000), (4096, 30_000)]
@@ -220,41 +221,70 @@ def netty_rates(path: str) -> dict[str, float]:
     return rates
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer repeats")
-    ap.add_argument("--netty", help="output of a Netty run on the same streams")
-    ap.add_argument("--json", help="write the figures to this file")
-    args = ap.parse_args()
-    repeats = 2 if args.quick else 5
-    netty = netty_rates(args.netty) if args.netty else {}
+def run(
+    quick: bool = False,
+    netty_file: Optional[str] = None,
+    progress: bool = True,
+    scale: Optional[int] = None,
+) -> dict[str, dict[str, float]]:
+    """Measure every contender on every stream (``scale`` divides their lengths); frames/s
+    in a dict per stream."""
+    repeats = 2 if quick else 5
+    scale = scale or (4 if quick else 1)
+    netty = netty_rates(netty_file) if netty_file else {}
+    streams = [("length", size, count // scale) for size, count in LENGTH_CASES] + [
+        ("line", size, count // scale) for size, count in LINE_CASES
+    ]
     results: dict[str, dict[str, float]] = {}
-    streams = [
-        ("length", size, count, (struct.pack(">I", size) + b"x" * size) * count)
-        for size, count in LENGTH_CASES
-    ] + [("line", size, count, (b"y" * size + b"\r\n") * count) for size, count in LINE_CASES]
-    for kind, size, count, stream in streams:
+    for step, (kind, size, count) in enumerate(streams, 1):
+        if kind == "length":
+            stream = (struct.pack(">I", size) + b"x" * size) * count
+        else:
+            stream = (b"y" * size + b"\r\n") * count
         chunks = [stream[i : i + CHUNK] for i in range(0, len(stream), CHUNK)]
-        row = {
-            name: best_rate(run, chunks, count, repeats) for name, run in contenders(kind).items()
-        }
-        case = f"{kind}-{size}"
-        if case in netty:
-            row["netty"] = netty[case]
-        results[case] = row
-        baseline = "careful-python" if kind == "length" else "twisted"
-        print(f"{kind}, {size} B (M frames/s):")
+        row = {}
+        for name, runner in contenders(kind).items():
+            if progress:
+                print(f"\r[{step}/{len(streams)}] {kind} {size} B: {name:<16}", end="",
+                      file=sys.stderr, flush=True)  # fmt: skip
+            row[name] = best_rate(runner, chunks, count, repeats)
+        if f"{kind}-{size}" in netty:
+            row["netty"] = netty[f"{kind}-{size}"]
+        results[f"{kind}-{size}"] = row
+    if progress:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+    return results
+
+
+def table(results: dict[str, dict[str, float]]) -> str:
+    """The results as a table: frames/s, and framekit's ratio to each peer."""
+    lines = []
+    for case, row in results.items():
+        kind, size = case.split("-")
+        framekit_rate = row.get("cython-feed", row.get("pure-feed"))
+        lines.append(f"{'lines' if kind == 'line' else 'length field'}, {size} B"
+                     " (M frames/s; ratio: framekit to it)")  # fmt: skip
         for name, rate in row.items():
-            print(f"  {name:16s} {rate / 1e6:7.2f}", end="")
-            if "netty" in row and name != "netty":
-                print(f"   x{rate / row['netty']:.2f} Netty", end="")
-            if name.startswith("pure") and baseline in row:
-                print(f"   x{rate / row[baseline]:.2f} {baseline}", end="")
-            print()
+            cell = f"  {name:16s} {rate / 1e6:7.2f}"
+            if framekit_rate and not name.startswith(("cython", "pure")):
+                cell += f"   framekit x{framekit_rate / rate:.2f}"
+            lines.append(cell)
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="framekit bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller streams, fewer repeats")
+    ap.add_argument("--json", metavar="FILE", help="write the figures to this file")
+    ap.add_argument("--netty", metavar="FILE", help="output of a Netty run on the same streams")
+    args = ap.parse_args(argv)
+    import framekit
+
+    print(f"framekit {framekit.__version__} ({framekit.implementation}), "
+          f"Python {sys.version.split()[0]}; best of {2 if args.quick else 5} runs")  # fmt: skip
+    results = run(quick=args.quick, netty_file=args.netty, progress=sys.stderr.isatty())
+    print(table(results))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
-
-
-if __name__ == "__main__":
-    main()
+            json.dump({"implementation": framekit.implementation, "results": results}, f, indent=2)
+    return 0
