@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
-from framekit import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
-
-#: ``bytes`` for a frame, a tuple describing an error otherwise.
-Event = Union[bytes, tuple[Any, ...]]
+from framekit import CorruptFrameError, FrameError
+from framekit.testing import Event, describe, frames_and_errors, split
 
 
-def describe(err: FrameError) -> tuple[Any, ...]:
-    if isinstance(err, FrameTooLongError):
-        return ("too-long", err.frame_length, err.max_frame_length)
-    if isinstance(err, IncompleteFrameError):
-        return ("incomplete", err.partial)
-    assert isinstance(err, CorruptFrameError), err
-    return ("corrupt", str(err))
+def run_feed(
+    dec: Any, chunks: Sequence[bytes], *, mutable: bool = False, iterate: bool = False
+) -> list[Event]:
+    return frames_and_errors(dec, chunks, mutable=mutable, iterate=iterate)
 
 
 def _drain(dec: Any, out: list[Event]) -> bool:
@@ -58,39 +53,6 @@ def _eof(dec: Any, out: list[Event]) -> None:
         if isinstance(err, CorruptFrameError):
             return
     _drain(dec, out)
-
-
-def varint(value: int) -> bytes:
-    """The test's own LEB128 encoder (an oracle independent of framekit's)."""
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def split(data: bytes, cuts: Sequence[int]) -> list[bytes]:
-    points = sorted({c for c in cuts if 0 < c < len(data)})
-    bounds = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
-
-
-def run_feed(
-    dec: Any, chunks: Sequence[bytes], *, mutable: bool = False, iterate: bool = False
-) -> list[Event]:
-    out: list[Event] = []
-    drain = _drain_iter if iterate else _drain
-    for chunk in chunks:
-        try:
-            dec.feed(bytearray(chunk) if mutable else chunk)
-        except CorruptFrameError as err:
-            out.append(describe(err))
-            return out
-        if not drain(dec, out):
-            return out
-    _eof(dec, out)
-    return out
 
 
 def run_recv(
@@ -138,6 +100,16 @@ def run_decode(dec: Any, chunks: Sequence[bytes]) -> list[Event]:
             data = b""
     _eof(dec, out)
     return out
+
+
+def varint(value: int) -> bytes:
+    """The test's own LEB128 encoder (an oracle independent of framekit's)."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def run_bytewise(dec: Any, data: bytes) -> list[Event]:

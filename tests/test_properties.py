@@ -8,21 +8,24 @@ from types import ModuleType
 from typing import Any, Callable
 
 from conftest import IMPLEMENTATIONS
-from helpers import Event, describe, run_bytewise, run_decode, run_feed, run_recv, split
+from helpers import run_bytewise, run_decode, run_feed, run_recv
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import (
-    cuts,
+
+from framekit import CorruptFrameError, FrameError
+from framekit.testing import (
+    Event,
     delimited_streams,
     delimiter_configs,
+    describe,
     length_field_configs,
     length_field_streams,
     line_configs,
+    split,
+    splits,
     varint_configs,
     varint_streams,
 )
-
-from framekit import CorruptFrameError, FrameError
 
 KINDS: dict[str, tuple[str, Any, Any]] = {
     "length": ("LengthFieldDecoder", length_field_configs, length_field_streams),
@@ -33,9 +36,8 @@ KINDS: dict[str, tuple[str, Any, Any]] = {
 
 
 def _all_runs(
-    make: Callable[[], Any], data: bytes, points: list[int], hints: list[int]
+    make: Callable[[], Any], data: bytes, pieces: list[bytes], hints: list[int]
 ) -> dict[str, list[Event]]:
-    pieces = split(data, points)
     return {
         "whole": run_feed(make(), [data]),
         "pieces": run_feed(make(), pieces),
@@ -53,12 +55,12 @@ def _check(kind: str, data_strategy: st.DataObject) -> None:
     cls_name, configs, streams = KINDS[kind]
     cfg = data_strategy.draw(configs())
     data = data_strategy.draw(streams(cfg))
-    points = data_strategy.draw(cuts(len(data)))
+    pieces = data_strategy.draw(splits(data))
     hints = data_strategy.draw(st.lists(st.integers(-1, 40), min_size=1, max_size=5))
     results = {}
     for name, module in IMPLEMENTATIONS.items():
         cls = getattr(module, cls_name)
-        runs = _all_runs(functools.partial(cls, **cfg), data, points, hints)
+        runs = _all_runs(functools.partial(cls, **cfg), data, pieces, hints)
         reference = runs["whole"]
         for how, events in runs.items():
             assert events == reference, (name, how)
@@ -170,7 +172,7 @@ def test_held_frames_never_change(payloads: list[bytes], data: st.DataObject) ->
         enc = module.LengthFieldEncoder(2)
         dec = enc.decoder()
         wire = enc.encode_many(payloads)
-        pieces = split(wire, data.draw(cuts(len(wire))))
+        pieces = data.draw(splits(wire))
         held = []
         for i, piece in enumerate(pieces):
             way = data.draw(st.sampled_from(["bytes", "mutable", "recv"]), label=f"way{i}")
@@ -193,7 +195,7 @@ def test_interleaved_calls_during_iteration(cfg: dict[str, Any], data: st.DataOb
     """Feeding, next_frame() and get_buffer() while an iterator is suspended change nothing in
     the sequence of frames and errors."""
     stream = data.draw(length_field_streams(cfg))
-    pieces = split(stream, data.draw(cuts(len(stream))))
+    pieces = data.draw(splits(stream))
     for module in IMPLEMENTATIONS.values():
         reference = run_feed(module.LengthFieldDecoder(**cfg), pieces)
         dec = module.LengthFieldDecoder(**cfg)
@@ -250,7 +252,7 @@ def test_long_streams_of_short_frames(
     """Batches are cut from windows of the buffer; a delimiter straddling a window's end (or a
     self-overlapping one) must come out as it does byte by byte."""
     stream = delimiter.join(pieces) + (b"\r\n" if line else delimiter)
-    pieces_of_stream = split(stream, data.draw(cuts(len(stream))))
+    pieces_of_stream = data.draw(splits(stream))
     results = []
     for module in IMPLEMENTATIONS.values():
 

@@ -1,0 +1,260 @@
+"""Hypothesis strategies and checks for testing code built on framekit (needs hypothesis:
+``pip install framekit[testing]``). framekit's own test suite uses them.
+
+Fuzz your own protocol handler: any split of the stream must give the same frames and errors,
+and your handler must survive what a hostile peer can send::
+
+    from hypothesis import given, strategies as st
+    import framekit
+    from framekit.testing import assert_split_invariant, length_field_streams, splits
+
+    def make() -> framekit.LengthFieldDecoder:          # your protocol's framing
+        return framekit.LengthFieldDecoder(2, max_frame_length=512)
+
+    CONFIG = {"length_field_length": 2, "length_field_offset": 0, "length_adjustment": 0,
+              "byteorder": "big", "max_frame_length": 512}
+
+    @given(st.data())
+    def test_my_handler(data):
+        stream = data.draw(length_field_streams(CONFIG))    # valid, truncated, oversized...
+        chunks = data.draw(splits(stream))                   # split anywhere
+        events = assert_split_invariant(make, stream, chunks)
+        for event in events:                                 # frames (bytes) or error tuples
+            if isinstance(event, bytes):
+                my_handler(event)                            # must not crash on any frame
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Callable, Union
+
+from hypothesis import strategies as st
+
+from . import _common
+from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
+
+__all__ = [
+    "Event",
+    "assert_split_invariant",
+    "delimited_streams",
+    "delimiter_configs",
+    "describe",
+    "frames_and_errors",
+    "length_field_configs",
+    "length_field_streams",
+    "line_configs",
+    "split",
+    "splits",
+    "varint_configs",
+    "varint_streams",
+]
+
+#: What a decoder produced: ``bytes`` for a frame, a tuple describing an error otherwise.
+Event = Union[bytes, tuple[Any, ...]]
+
+
+def describe(err: FrameError) -> tuple[Any, ...]:
+    """An error as comparable data: its kind and what it carries."""
+    if isinstance(err, FrameTooLongError):
+        return ("too-long", err.frame_length, err.max_frame_length)
+    if isinstance(err, IncompleteFrameError):
+        return ("incomplete", err.partial)
+    return ("corrupt", str(err))
+
+
+def frames_and_errors(
+    decoder: Any, chunks: Sequence[bytes], *, mutable: bool = False, iterate: bool = False
+) -> list[Event]:
+    """Feed ``chunks`` then the end of stream, taking every frame as soon as it is complete
+    (through ``next_frame()``, or ``for frame in decoder`` with ``iterate``); the frames and
+    errors in order. A corrupt stream ends the list."""
+
+    def drain() -> bool:
+        while True:
+            try:
+                if iterate:
+                    out.extend(bytes(f) for f in decoder)
+                    return True
+                frame = decoder.next_frame()
+            except FrameError as err:
+                out.append(describe(err))
+                if isinstance(err, CorruptFrameError):
+                    return False
+                continue
+            if frame is None:
+                return True
+            out.append(bytes(frame))
+
+    out: list[Event] = []
+    for chunk in chunks:
+        try:
+            decoder.feed(bytearray(chunk) if mutable else chunk)
+        except CorruptFrameError as err:
+            out.append(describe(err))
+            return out
+        if not drain():
+            return out
+    try:
+        decoder.feed_eof()
+    except FrameError as err:
+        out.append(describe(err))
+        if isinstance(err, CorruptFrameError):
+            return out
+    drain()
+    return out
+
+
+def split(data: bytes, cuts: Sequence[int]) -> list[bytes]:
+    """``data`` cut at the given points (duplicates and points outside it are ignored)."""
+    points = sorted({c for c in cuts if 0 < c < len(data)})
+    bounds = [0, *points, len(data)]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+@st.composite
+def splits(draw: st.DrawFn, data: bytes, max_pieces: int = 12) -> list[bytes]:
+    """``data`` split at arbitrary points into at most ``max_pieces + 1`` pieces."""
+    if not data:
+        return []
+    return split(data, draw(st.lists(st.integers(0, len(data)), max_size=max_pieces)))
+
+
+def assert_split_invariant(
+    make_decoder: Callable[[], Any], data: bytes, chunks: Sequence[bytes] = ()
+) -> list[Event]:
+    """Assert that ``data`` gives the same frames and errors fed whole, in ``chunks``, one byte
+    at a time, and through ``get_buffer()``; returns them."""
+    whole = frames_and_errors(make_decoder(), [data])
+    ways = {
+        "chunks": frames_and_errors(make_decoder(), list(chunks) or [data]),
+        "bytewise": frames_and_errors(make_decoder(), [data[i : i + 1] for i in range(len(data))]),
+        "iterated": frames_and_errors(make_decoder(), list(chunks) or [data], iterate=True),
+    }
+    decoder = make_decoder()
+    via_buffer = []
+    for chunk in chunks or [data]:
+        view = memoryview(chunk)
+        while view:
+            buf = decoder.get_buffer(len(view))
+            n = min(len(buf), len(view))
+            buf[:n] = view[:n]
+            decoder.buffer_updated(n)
+            view = view[n:]
+        via_buffer.append(b"")
+    ways["get_buffer"] = frames_and_errors(decoder, via_buffer)
+    for how, events in ways.items():
+        assert events == whole, f"{how}: {events!r} != {whole!r}"
+    return whole
+
+
+# --- decoder configurations and streams that fit them -------------------------------------------
+
+
+@st.composite
+def length_field_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``LengthFieldDecoder``, small limits included."""
+    width = draw(st.sampled_from([1, 2, 4, 1, 2, 3, 8]))
+    offset = draw(st.integers(0, 3))
+    header_end = offset + width
+    return {
+        "length_field_length": width,
+        "length_field_offset": offset,
+        "length_adjustment": draw(st.integers(-4, 4)),
+        "initial_bytes_to_strip": draw(st.one_of(st.none(), st.integers(0, header_end + 2))),
+        "byteorder": draw(st.sampled_from(["big", "little"])),
+        "max_frame_length": draw(st.integers(header_end, header_end + 80)),
+        "fail_fast": draw(st.booleans()),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def varint_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``VarintLengthDecoder``."""
+    offset = draw(st.integers(0, 2))
+    return {
+        "length_field_offset": offset,
+        "length_adjustment": draw(st.integers(-3, 3)),
+        "initial_bytes_to_strip": draw(st.one_of(st.none(), st.integers(0, offset + 3))),
+        "max_length_bytes": draw(st.integers(1, 10)),
+        "max_frame_length": draw(st.integers(offset + 1, offset + 300)),
+        "fail_fast": draw(st.booleans()),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def length_field_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """Mostly well-formed frames for ``cfg``, some oversized, some garbage, maybe truncated."""
+    width = cfg["length_field_length"]
+    offset = cfg.get("length_field_offset", 0)
+    parts = []
+    for _ in range(draw(st.integers(0, 12))):
+        kind = draw(st.sampled_from(["ok", "ok", "ok", "big", "junk"]))
+        if kind == "junk":
+            parts.append(draw(st.binary(max_size=12)))
+            continue
+        top = cfg["max_frame_length"] + (60 if kind == "big" else 0)
+        size = draw(st.integers(0, max(0, top - offset - width)))
+        value = size - cfg.get("length_adjustment", 0)
+        if value < 0 or value >= 1 << (8 * width):
+            continue
+        field = value.to_bytes(width, cfg.get("byteorder", "big"))
+        parts.append(draw(st.binary(min_size=offset, max_size=offset)) + field + bytes(size))
+    data = b"".join(parts)
+    return data[: draw(st.integers(0, len(data)))] if draw(st.booleans()) else data
+
+
+@st.composite
+def varint_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """Varint-framed streams for ``cfg``: valid, oversized, garbage, over-long varints."""
+    offset = cfg.get("length_field_offset", 0)
+    parts = []
+    for _ in range(draw(st.integers(0, 10))):
+        kind = draw(st.sampled_from(["ok", "ok", "ok", "big", "junk", "long-varint"]))
+        if kind == "junk":
+            parts.append(draw(st.binary(max_size=12)))
+        elif kind == "long-varint":
+            parts.append(bytes(offset) + b"\x80" * draw(st.integers(1, 11)) + b"\x01")
+        else:
+            top = cfg["max_frame_length"] + (200 if kind == "big" else 0)
+            value = draw(st.integers(0, top))
+            payload = max(0, value + cfg.get("length_adjustment", 0))
+            parts.append(bytes(offset) + _common.varint(value) + b"p" * payload)
+    data = b"".join(parts)
+    return data[: draw(st.integers(0, len(data)))] if draw(st.booleans()) else data
+
+
+_DELIMITER_ALPHABET = list(b"ab\r\n")
+
+
+@st.composite
+def delimiter_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``DelimiterDecoder``; small alphabets, so that delimiters
+    overlap, share prefixes and straddle feeds."""
+    one = st.lists(st.sampled_from(_DELIMITER_ALPHABET), min_size=1, max_size=4).map(bytes)
+    return {
+        "delimiters": draw(st.lists(one, min_size=1, max_size=3)),
+        "strip_delimiter": draw(st.booleans()),
+        "max_frame_length": draw(st.integers(0, 24)),
+        "fail_fast": draw(st.booleans()),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def line_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``LineDecoder``."""
+    return {
+        "strip_delimiter": draw(st.booleans()),
+        "max_frame_length": draw(st.integers(0, 40)),
+        "fail_fast": draw(st.booleans()),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def delimited_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """Streams of delimiter bytes and others (the configurations' alphabet)."""
+    return bytes(draw(st.lists(st.sampled_from([*_DELIMITER_ALPHABET, 120]), max_size=300)))
