@@ -1,12 +1,21 @@
 """Cythonizes framekit/_core.pyx at build time; everything else lives in pyproject.toml.
 
 On PyPy the extension is not built: the pure-Python twin is the implementation there.
+FRAMEKIT_SANITIZE=1 builds it with AddressSanitizer and UndefinedBehaviorSanitizer.
 """
 
 import os
 import platform
 
 from setuptools import Extension, setup
+
+compile_args = ["-O3"] if os.name != "nt" else []
+link_args = []
+if os.environ.get("FRAMEKIT_SANITIZE", "") not in ("", "0"):
+    # AddressSanitizer and UndefinedBehaviorSanitizer, every finding fatal (scripts/sanitize.sh)
+    sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+    compile_args = [*sanitize, "-O1", "-g", "-fno-omit-frame-pointer"]
+    link_args = sanitize
 
 ext_modules = []
 if platform.python_implementation() == "CPython":
@@ -17,7 +26,8 @@ if platform.python_implementation() == "CPython":
             Extension(
                 "framekit._core",
                 ["framekit/_core.pyx"],
-                extra_compile_args=["-O3"] if os.name != "nt" else [],
+                extra_compile_args=compile_args,
+                extra_link_args=link_args,
             )
         ],
         language_level=3,

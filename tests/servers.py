@@ -34,6 +34,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _env() -> dict[str, str]:
+    """The environment for a server: without the sanitizer runtimes scripts/sanitize.sh
+    preloads for the Python under test."""
+    return {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS")}
+
+
 def _as(user: str) -> list[str]:
     """Run as ``user`` when we are root (the servers refuse to run as root)."""
     return ["runuser", "-u", user, "--"] if os.geteuid() == 0 else []
@@ -61,7 +67,9 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) 
 @contextlib.contextmanager
 def _running(command: list[str], port: int, workdir: str) -> Iterator[int]:
     log = open(os.path.join(workdir, "server.log"), "wb")  # noqa: SIM115
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+    process = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=_env()
+    )
     try:
         _wait_for(port, process)
         yield port
@@ -86,7 +94,7 @@ def postgres() -> Iterator[int]:
         data = os.path.join(workdir, "data")
         subprocess.run(
             [*_as(user), f"{bindir}/initdb", "-D", data, "--auth=trust", "-U", "postgres"],
-            check=True, capture_output=True, cwd=workdir,
+            check=True, capture_output=True, cwd=workdir, env=_env(),
         )  # fmt: skip
         port = free_port()
         command = [
@@ -112,7 +120,7 @@ def mariadb() -> Iterator[int]:
         subprocess.run(
             [install, "--no-defaults", f"--datadir={data}", *user, "--skip-test-db",
              "--auth-root-authentication-method=normal"],
-            check=True, capture_output=True, cwd=workdir,
+            check=True, capture_output=True, cwd=workdir, env=_env(),
         )  # fmt: skip
         _own(workdir, "mysql")
         port = free_port()
