@@ -17,8 +17,8 @@ export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=lib
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export FRAMEKIT_REQUIRE_EXTENSION=1
-python -c 'import framekit; assert framekit.implementation == "cython"'
-core=$(python -c 'import framekit._core as c; print(c.__file__)')
+# checked from outside the tree: there `python -c` would import the sources, not this build
+core=$(cd "$work" && python -c 'import framekit._core as c; print(c.__file__)')
 nm -D "$core" | grep -q __asan_report || { echo "$core is not instrumented" >&2; exit 1; }
 nm -D "$core" | grep -q __ubsan_handle || { echo "$core has no UBSan checks" >&2; exit 1; }
 pytest -q -p no:cacheprovider "$@"
