@@ -85,12 +85,13 @@ def test_bad_arguments(tmp_path: os.PathLike[str], capsys: pytest.CaptureFixture
         main(["decode", "--lines", "--fixed", "3"])
 
 
-def test_module_runs_on_stdin() -> None:
+def test_module_runs_on_stdin(tmp_path: os.PathLike[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "framekit", "decode", "--lines"],
         input=b"one\ntwo\n",
         capture_output=True,
         check=False,
+        cwd=tmp_path,  # -m puts the working directory first on sys.path: not the source tree
     )
     assert result.returncode == 0
     assert [line.split() for line in result.stdout.decode().splitlines()[1:]] == [
