@@ -347,3 +347,65 @@ def test_caller_may_hold_the_buffer_during_buffer_updated(fk: ModuleType) -> Non
     buf2[:2] = b"\x01c"
     dec.buffer_updated(2)
     assert [bytes(f) for f in dec] == [b"c"]
+
+
+def test_reset_during_iteration(fk: ModuleType) -> None:
+    dec = fk.LengthFieldDecoder(1)
+    dec.feed(b"\x01a\x01b\x01c\x01d")
+    it = iter(dec)
+    first = next(it)
+    dec.reset()
+    assert bytes(first) == b"a"  # a frame already returned stays valid
+    assert list(it) == []  # nothing of the dropped data comes out
+    assert [bytes(f) for f in dec.decode(b"\x01z")] == [b"z"]
+
+
+def test_frames_outlive_their_decoder(fk: ModuleType) -> None:
+    import gc
+
+    frames = []
+    for copy in (False, True):
+        dec = fk.LengthFieldDecoder(1, copy=copy)
+        frames += dec.decode(bytearray(b"\x03abc\x02de"))
+        buf = dec.get_buffer(8)
+        buf[:3] = b"\x02fg"
+        dec.buffer_updated(3)
+        frames += list(dec)
+        del dec, buf
+    gc.collect()
+    assert [bytes(f) for f in frames] == [b"abc", b"de", b"fg"] * 2
+
+
+def test_threads_misusing_one_decoder_do_not_crash(fk: ModuleType) -> None:
+    """Decoders are not thread-safe; misuse may give wrong frames or errors, never a crash."""
+    import threading
+
+    dec = fk.LineDecoder(max_frame_length=64)
+    stop = threading.Event()
+
+    def hammer(seed: int) -> None:
+        i = 0
+        while not stop.is_set() and i < 3000:
+            i += 1
+            try:
+                if i % 7 == seed:
+                    dec.reset()
+                elif i % 2:
+                    dec.feed(b"line %d\n" % i)
+                else:
+                    buf = dec.get_buffer(16)
+                    buf[:3] = b"ab\n"
+                    dec.buffer_updated(3)
+                for frame in dec:
+                    bytes(frame)
+            except (ValueError, BufferError, TypeError):
+                pass  # misuse across threads may be refused; it must not corrupt memory
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    stop.set()
+    dec.reset()
+    assert [bytes(f) for f in dec.decode(b"still\n")] == [b"still"]
