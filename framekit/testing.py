@@ -35,11 +35,15 @@ from . import _common
 from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
 
 __all__ = [
+    "KINDS",
     "Event",
     "assert_split_invariant",
+    "decoder_cases",
     "delimited_streams",
     "delimiter_configs",
     "describe",
+    "fixed_configs",
+    "fixed_streams",
     "frames_and_errors",
     "length_field_configs",
     "length_field_streams",
@@ -258,3 +262,34 @@ def line_configs(draw: st.DrawFn) -> dict[str, Any]:
 def delimited_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
     """Streams of delimiter bytes and others (the configurations' alphabet)."""
     return bytes(draw(st.lists(st.sampled_from([*_DELIMITER_ALPHABET, 120]), max_size=300)))
+
+
+@st.composite
+def fixed_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``FixedLengthDecoder``."""
+    return {"frame_length": draw(st.integers(1, 12)), "copy": draw(st.booleans())}
+
+
+@st.composite
+def fixed_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """Any bytes: whole frames and, often, a cut one at the end."""
+    return draw(st.binary(max_size=cfg["frame_length"] * 20))
+
+
+#: decoder class name -> (configurations, streams that fit one)
+KINDS: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]] = {
+    "LengthFieldDecoder": (length_field_configs, length_field_streams),
+    "VarintLengthDecoder": (varint_configs, varint_streams),
+    "DelimiterDecoder": (delimiter_configs, delimited_streams),
+    "LineDecoder": (line_configs, delimited_streams),
+    "FixedLengthDecoder": (fixed_configs, fixed_streams),
+}
+
+
+@st.composite
+def decoder_cases(draw: st.DrawFn) -> tuple[str, dict[str, Any], bytes]:
+    """A decoder kind (its class name), a configuration for it and a stream to feed it."""
+    name = draw(st.sampled_from(sorted(KINDS)))
+    configs, streams = KINDS[name]
+    cfg = draw(configs())
+    return name, cfg, draw(streams(cfg))

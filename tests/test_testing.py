@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
+from conftest import IMPLEMENTATIONS
 from hypothesis import given
 from hypothesis import strategies as st
 
 import framekit
 from framekit.testing import (
     assert_split_invariant,
+    decoder_cases,
     delimited_streams,
     length_field_streams,
     line_configs,
@@ -70,3 +73,13 @@ def test_a_broken_decoder_is_caught() -> None:
 
     with pytest.raises(AssertionError):
         assert_split_invariant(Forgetful, b"one\ntwo\n", [b"on", b"e\ntwo\n"])
+
+
+@given(decoder_cases(), st.data())
+def test_every_kind_of_decoder(
+    case: tuple[str, dict[str, Any], bytes], data: st.DataObject
+) -> None:
+    name, cfg, stream = case
+    for module in IMPLEMENTATIONS.values():
+        make = functools.partial(getattr(module, name), **cfg)
+        assert_split_invariant(make, stream, data.draw(splits(stream)))
