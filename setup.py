@@ -11,11 +11,14 @@ from setuptools import Extension, setup
 
 compile_args = ["-O3"] if os.name != "nt" else []
 link_args = []
+options = {}
 if os.environ.get("FRAMEKIT_SANITIZE", "") not in ("", "0"):
-    # AddressSanitizer and UndefinedBehaviorSanitizer, every finding fatal (scripts/sanitize.sh)
+    # AddressSanitizer and UndefinedBehaviorSanitizer, every finding fatal (scripts/sanitize.sh);
+    # built apart and always recompiled, so no uninstrumented object is reused
     sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
     compile_args = [*sanitize, "-O1", "-g", "-fno-omit-frame-pointer"]
     link_args = sanitize
+    options = {"build": {"build_base": "build/sanitize"}, "build_ext": {"force": True}}
 
 ext_modules = []
 if platform.python_implementation() == "CPython":
@@ -34,4 +37,4 @@ if platform.python_implementation() == "CPython":
         compiler_directives={"embedsignature": True},
     )
 
-setup(ext_modules=ext_modules)
+setup(ext_modules=ext_modules, options=options)

@@ -614,10 +614,10 @@ class _FrameDecoder:
         # Released so that a stale view cannot write into the storage; unless its caller still
         # holds an export of it (uvloop does, until buffer_updated() returns): then the export
         # ends when that caller lets go, and the store cannot be resized until it has.
-        if self._window is not None:
+        window, self._window = self._window, None
+        if window is not None:
             with contextlib.suppress(BufferError):
-                self._window.release()
-            self._window = None
+                window.release()
 
 
 def _viewed(buf: bytearray) -> bool:

@@ -398,8 +398,8 @@ def test_threads_misusing_one_decoder_do_not_crash(fk: ModuleType) -> None:
                     dec.buffer_updated(3)
                 for frame in dec:
                     bytes(frame)
-            except (ValueError, BufferError, TypeError):
-                pass  # misuse across threads may be refused; it must not corrupt memory
+            except Exception:
+                pass  # misuse across threads may raise anything; it must not crash the process
 
     threads = [threading.Thread(target=hammer, args=(n,)) for n in range(4)]
     for t in threads:
