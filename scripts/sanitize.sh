@@ -10,7 +10,11 @@ python3 -m venv "$work/venv"
 # shellcheck disable=SC1091
 . "$work/venv/bin/activate"
 python -m pip install -q --upgrade pip
-FRAMEKIT_SANITIZE=1 pip install -q --no-cache-dir ".[test]"
+# built from a copy of the sources without any build output, so nothing uninstrumented is reused
+mkdir "$work/src"
+tar -cf - --exclude=./build --exclude=./.git --exclude='*.so' --exclude='*.egg-info' \
+  --exclude=./framekit/_core.c . | tar -xf - -C "$work/src"
+FRAMEKIT_SANITIZE=1 pip install -q --no-cache-dir "$work/src[test]"
 # The interpreter is not instrumented: preload the runtimes. CPython keeps memory until exit,
 # so leak reports are off; everything else aborts the run.
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
