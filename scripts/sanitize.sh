@@ -23,8 +23,9 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export FRAMEKIT_REQUIRE_EXTENSION=1
 # checked from outside the tree: there `python -c` would import the sources, not this build
 core=$(cd "$work" && python -c 'import framekit._core as c; print(c.__file__)')
-nm -D "$core" | grep -q __asan_report || { echo "$core is not instrumented" >&2; exit 1; }
-nm -D "$core" | grep -q __ubsan_handle || { echo "$core has no UBSan checks" >&2; exit 1; }
+symbols=$(nm -D "$core")  # not piped into grep -q: with pipefail, nm's SIGPIPE would fail it
+grep -q __asan_report <<<"$symbols" || { echo "$core is not instrumented" >&2; exit 1; }
+grep -q __ubsan_handle <<<"$symbols" || { echo "$core has no UBSan checks" >&2; exit 1; }
 # ASan quarantines freed memory and slows every access: the RSS-based leak tests and the
 # timing-based linear-time test measure something else under it (both run in the normal suite).
 pytest -q -p no:cacheprovider \
