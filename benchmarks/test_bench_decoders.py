@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 import pytest
 
+from framekit._io import write_through_buffer
+
 CHUNK = 65536
 MiB = 1 << 20
 
@@ -54,13 +56,7 @@ def _feed_all(dec: Any, chunks: Sequence[bytes]) -> int:
 def _recv_all(dec: Any, chunks: Sequence[bytes]) -> int:
     count = 0
     for chunk in chunks:
-        view = memoryview(chunk)
-        while view:
-            buf = dec.get_buffer(len(view))
-            n = min(len(buf), len(view))
-            buf[:n] = view[:n]
-            dec.buffer_updated(n)
-            view = view[n:]
+        write_through_buffer(dec, chunk)
         for _frame in dec:
             count += 1
     return count

@@ -23,6 +23,8 @@ import time
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
+from ._io import write_through_buffer
+
 CHUNK = 65536
 LENGTH_CASES = [(16, 400_000), (256, 200_000), (4096, 30_000)]
 LINE_CASES = [(16, 1_500_000), (100, 428_571), (1000, 47_619)]
@@ -158,13 +160,7 @@ def via_get_buffer(make: Callable[[], Any]) -> Runner:
         dec = make()
         out = 0
         for c in chunks:
-            view = memoryview(c)
-            while view:
-                buf = dec.get_buffer(len(view))
-                n = min(len(buf), len(view))
-                buf[:n] = view[:n]
-                dec.buffer_updated(n)
-                view = view[n:]
+            write_through_buffer(dec, c)
             for _frame in dec:
                 out += 1
         return out

@@ -33,3 +33,15 @@ def gather(encoder: Any, payloads: Iterable[BytesLike]) -> list[BytesLike]:
     if small:
         out.append(encoder.encode_many(small))
     return out
+
+
+def write_through_buffer(decoder: Any, data: BytesLike, sizehint: int = -1) -> None:
+    """Put ``data`` into ``decoder`` the way ``recv_into`` would: written into the regions
+    ``get_buffer(sizehint)`` hands out (``len(data)`` when ``sizehint`` is -1)."""
+    view = memoryview(data).cast("B")
+    while view:
+        buf = decoder.get_buffer(len(view) if sizehint == -1 else sizehint)
+        n = min(len(buf), len(view))
+        buf[:n] = view[:n]
+        decoder.buffer_updated(n)
+        view = view[n:]

@@ -32,6 +32,7 @@ from typing import Any, Callable, Union
 from hypothesis import strategies as st
 
 from . import _common
+from ._io import write_through_buffer
 from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
 
 __all__ = [
@@ -42,6 +43,8 @@ __all__ = [
     "delimited_streams",
     "delimiter_configs",
     "describe",
+    "drain",
+    "finish",
     "fixed_configs",
     "fixed_streams",
     "frames_and_errors",
@@ -67,29 +70,42 @@ def describe(err: FrameError) -> tuple[Any, ...]:
     return ("corrupt", str(err))
 
 
+def drain(decoder: Any, out: list[Event], *, iterate: bool = False) -> bool:
+    """Take every complete frame (through ``next_frame()``, or ``for frame in decoder`` with
+    ``iterate``) and error into ``out``; False once the stream is corrupt."""
+    while True:
+        try:
+            if iterate:
+                out.extend(bytes(f) for f in decoder)
+                return True
+            frame = decoder.next_frame()
+        except FrameError as err:
+            out.append(describe(err))
+            if isinstance(err, CorruptFrameError):
+                return False
+            continue
+        if frame is None:
+            return True
+        out.append(bytes(frame))
+
+
+def finish(decoder: Any, out: list[Event]) -> list[Event]:
+    """The end of stream: what it completes or cuts short, into ``out``."""
+    try:
+        decoder.feed_eof()
+    except FrameError as err:
+        out.append(describe(err))
+        if isinstance(err, CorruptFrameError):
+            return out
+    drain(decoder, out)
+    return out
+
+
 def frames_and_errors(
     decoder: Any, chunks: Sequence[bytes], *, mutable: bool = False, iterate: bool = False
 ) -> list[Event]:
-    """Feed ``chunks`` then the end of stream, taking every frame as soon as it is complete
-    (through ``next_frame()``, or ``for frame in decoder`` with ``iterate``); the frames and
-    errors in order. A corrupt stream ends the list."""
-
-    def drain() -> bool:
-        while True:
-            try:
-                if iterate:
-                    out.extend(bytes(f) for f in decoder)
-                    return True
-                frame = decoder.next_frame()
-            except FrameError as err:
-                out.append(describe(err))
-                if isinstance(err, CorruptFrameError):
-                    return False
-                continue
-            if frame is None:
-                return True
-            out.append(bytes(frame))
-
+    """Feed ``chunks`` then the end of stream, taking every frame as soon as it is complete;
+    the frames and errors in order. A corrupt stream ends the list."""
     out: list[Event] = []
     for chunk in chunks:
         try:
@@ -97,16 +113,9 @@ def frames_and_errors(
         except CorruptFrameError as err:
             out.append(describe(err))
             return out
-        if not drain():
+        if not drain(decoder, out, iterate=iterate):
             return out
-    try:
-        decoder.feed_eof()
-    except FrameError as err:
-        out.append(describe(err))
-        if isinstance(err, CorruptFrameError):
-            return out
-    drain()
-    return out
+    return finish(decoder, out)
 
 
 def split(data: bytes, cuts: Sequence[int]) -> list[bytes]:
@@ -136,17 +145,14 @@ def assert_split_invariant(
         "iterated": frames_and_errors(make_decoder(), list(chunks) or [data], iterate=True),
     }
     decoder = make_decoder()
-    via_buffer = []
+    via_buffer: list[Event] = []
     for chunk in chunks or [data]:
-        view = memoryview(chunk)
-        while view:
-            buf = decoder.get_buffer(len(view))
-            n = min(len(buf), len(view))
-            buf[:n] = view[:n]
-            decoder.buffer_updated(n)
-            view = view[n:]
-        via_buffer.append(b"")
-    ways["get_buffer"] = frames_and_errors(decoder, via_buffer)
+        write_through_buffer(decoder, chunk)
+        if not drain(decoder, via_buffer):
+            break
+    else:
+        finish(decoder, via_buffer)
+    ways["get_buffer"] = via_buffer
     for how, events in ways.items():
         assert events == whole, f"{how}: {events!r} != {whole!r}"
     return whole

@@ -18,6 +18,7 @@ import atheris
 
 with atheris.instrument_imports():
     from framekit import _core, _pure
+    from framekit._io import write_through_buffer
     from framekit.errors import FrameError
     from framekit.testing import describe
 
@@ -74,13 +75,7 @@ def run(module: Any, kind: str, cfg: dict[str, Any], pieces: list[bytes], how: s
     try:
         for piece in pieces:
             if how == "recv":
-                view = memoryview(piece)
-                while view:
-                    buf = decoder.get_buffer(max(1, len(view) // 2))
-                    n = min(len(buf), len(view))
-                    buf[:n] = view[:n]
-                    decoder.buffer_updated(n)
-                    view = view[n:]
+                write_through_buffer(decoder, piece, max(1, len(piece) // 2))
             else:
                 decoder.feed(bytearray(piece) if how == "mutable" else piece)
             while True:

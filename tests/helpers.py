@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from framekit import CorruptFrameError, FrameError
-from framekit.testing import Event, describe, frames_and_errors, split
+from framekit.testing import Event, describe, drain, finish, frames_and_errors, split
 
 
 def run_feed(
@@ -16,49 +16,11 @@ def run_feed(
     return frames_and_errors(dec, chunks, mutable=mutable, iterate=iterate)
 
 
-def _drain(dec: Any, out: list[Event]) -> bool:
-    """Take frames until more data is needed; False once the stream is corrupt."""
-    while True:
-        try:
-            frame = dec.next_frame()
-        except FrameError as err:
-            out.append(describe(err))
-            if isinstance(err, CorruptFrameError):
-                return False
-            continue
-        if frame is None:
-            return True
-        out.append(bytes(frame))
-
-
-def _drain_iter(dec: Any, out: list[Event]) -> bool:
-    """As _drain, through ``for frame in dec``."""
-    while True:
-        try:
-            for frame in dec:
-                out.append(bytes(frame))
-        except FrameError as err:
-            out.append(describe(err))
-            if isinstance(err, CorruptFrameError):
-                return False
-            continue
-        return True
-
-
-def _eof(dec: Any, out: list[Event]) -> None:
-    try:
-        dec.feed_eof()
-    except FrameError as err:
-        out.append(describe(err))
-        if isinstance(err, CorruptFrameError):
-            return
-    _drain(dec, out)
-
-
 def run_recv(
     dec: Any, chunks: Sequence[bytes], sizehints: Sequence[int] = (-1,), *, iterate: bool = False
 ) -> list[Event]:
-    """Each chunk written through get_buffer()/buffer_updated(), as recv_into would."""
+    """Each chunk written through get_buffer()/buffer_updated(), as recv_into would, with the
+    size hints taken in turn."""
     out: list[Event] = []
     hint = 0
     for chunk in chunks:
@@ -74,10 +36,9 @@ def run_recv(
             buf[:n] = view[:n]
             dec.buffer_updated(n)
             view = view[n:]
-        if not (_drain_iter if iterate else _drain)(dec, out):
+        if not drain(dec, out, iterate=iterate):
             return out
-    _eof(dec, out)
-    return out
+    return finish(dec, out)
 
 
 def run_decode(dec: Any, chunks: Sequence[bytes]) -> list[Event]:
@@ -98,8 +59,7 @@ def run_decode(dec: Any, chunks: Sequence[bytes]) -> list[Event]:
             if not frames:
                 break
             data = b""
-    _eof(dec, out)
-    return out
+    return finish(dec, out)
 
 
 def varint(value: int) -> bytes:
