@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, Callable
 
 import pytest
 
-from framekit._io import write_through_buffer
+from framekit._bench import via_feed, via_get_buffer
 
 CHUNK = 65536
 MiB = 1 << 20
@@ -44,28 +43,11 @@ def _chunks(stream: bytes) -> list[bytes]:
     return [stream[i : i + CHUNK] for i in range(0, len(stream), CHUNK)]
 
 
-def _feed_all(dec: Any, chunks: Sequence[bytes]) -> int:
-    count = 0
-    for chunk in chunks:
-        dec.feed(chunk)
-        for _frame in dec:
-            count += 1
-    return count
-
-
-def _recv_all(dec: Any, chunks: Sequence[bytes]) -> int:
-    count = 0
-    for chunk in chunks:
-        write_through_buffer(dec, chunk)
-        for _frame in dec:
-            count += 1
-    return count
-
-
 def _run(benchmark: Any, make: Callable[[], Any], chunks: list[bytes], how: str) -> None:
-    drive = _recv_all if how == "recv" else _feed_all
-    expected = drive(make(), chunks)
-    assert benchmark(lambda: drive(make(), chunks)) == expected
+    """Decode ``chunks`` with a new decoder per round, fed or written through get_buffer."""
+    drive = (via_get_buffer if how == "recv" else via_feed)(make)
+    expected = drive(chunks)
+    assert benchmark(drive, chunks) == expected
 
 
 @pytest.mark.parametrize("payload", [16, 256, 4096])

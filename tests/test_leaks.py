@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 import pytest
 
+from framekit._io import write_through_buffer
+
 FRAMES = int(os.environ.get("FRAMEKIT_LEAK_FRAMES", "60000"))
 
 
@@ -71,13 +73,7 @@ def test_decoders_do_not_leak(fk: ModuleType, mode: str) -> None:
                     if i % 2:
                         decoder.feed(chunk)
                     else:
-                        view = memoryview(chunk)
-                        while view:
-                            buf = decoder.get_buffer(len(view))
-                            n = min(len(buf), len(view))
-                            buf[:n] = view[:n]
-                            decoder.buffer_updated(n)
-                            view = view[n:]
+                        write_through_buffer(decoder, chunk)
                     while True:
                         try:
                             for _frame in decoder:

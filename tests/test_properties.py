@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from framekit import CorruptFrameError, FrameError
+from framekit._io import write_through_buffer
 from framekit.testing import (
     Event,
     delimited_streams,
@@ -177,13 +178,7 @@ def test_held_frames_never_change(payloads: list[bytes], data: st.DataObject) ->
         for i, piece in enumerate(pieces):
             way = data.draw(st.sampled_from(["bytes", "mutable", "recv"]), label=f"way{i}")
             if way == "recv":
-                view = memoryview(piece)
-                while view:
-                    buf = dec.get_buffer(len(view))
-                    n = min(len(buf), len(view))
-                    buf[:n] = view[:n]
-                    dec.buffer_updated(n)
-                    view = view[n:]
+                write_through_buffer(dec, piece)
             else:
                 dec.feed(bytearray(piece) if way == "mutable" else piece)
             held.extend(dec)
