@@ -8,7 +8,9 @@ order: its own *store* (a ``bytearray``, bytes ``[rpos, wpos)``) and one *chunk*
 memoryview slices of one or the other. The store is never written where a live frame views it:
 before the store is compacted or grown, its read-only view is released and the ``bytearray`` is
 resized, which CPython refuses (``BufferError``) while any frame still views it; the decoder then
-moves on to a fresh ``bytearray`` and leaves the old one to the frames that hold it.
+moves on to a fresh ``bytearray`` and leaves the old one to the frames that hold it. PyPy resizes a
+``bytearray`` under its views, so there the twin cannot tell and assumes a view is alive: it moves
+on to fresh storage every time, and never gives pooled storage back while the decoder lives.
 """
 
 from __future__ import annotations
@@ -554,15 +556,21 @@ class _FrameDecoder:
         if self._pool is not None:
             self._reserve_pooled(unread, n, size)
             return
-        try:
-            # Resizing raises BufferError while any frame still views the store.
-            del store[: self._rpos]
-            if len(store) < size:
-                store.extend(bytes(size - len(store)))
-        except BufferError:
-            fresh = bytearray(size)
-            fresh[:unread] = store[self._rpos : self._wpos]
-            self._store = fresh
+        if _RESIZE_REFUSED_WHILE_VIEWED:
+            try:
+                # Resizing raises BufferError while any frame still views the store.
+                del store[: self._rpos]
+                if len(store) < size:
+                    store.extend(bytes(size - len(store)))
+                self._rpos, self._wpos = 0, unread
+                return
+            except BufferError:
+                pass
+        # grown by an eighth, as CPython grows a bytearray: a long frame arriving in small reads
+        # is copied a bounded number of times per byte, not once per read
+        fresh = bytearray(max(size, unread + n + unread // 8))
+        fresh[:unread] = store[self._rpos : self._wpos]
+        self._store = fresh
         self._rpos, self._wpos = 0, unread
 
     def _reserve_pooled(self, unread: int, n: int, size: int) -> None:
@@ -573,11 +581,11 @@ class _FrameDecoder:
         if unread + n <= len(store) and not _viewed(store):
             store[:unread] = store[self._rpos : self._wpos]
         else:
-            fresh = self._pool.acquire(size)
+            fresh = self._pool.acquire(max(size, unread + n + unread // 8))  # as _reserve
             fresh[:unread] = store[self._rpos : self._wpos]
             self._store = fresh
-            if isinstance(store, PooledBuffer):
-                self._retired.append(store)
+            if isinstance(store, PooledBuffer) and _RESIZE_REFUSED_WHILE_VIEWED:
+                self._retired.append(store)  # (elsewhere the pool forgets it once collected)
             self._retired = [b for b in self._retired if not self._give_back(b)]
         self._rpos, self._wpos = 0, unread
 
@@ -591,6 +599,8 @@ class _FrameDecoder:
 
     def _give_back(self, buf: PooledBuffer) -> bool:
         assert self._pool is not None
+        if not _RESIZE_REFUSED_WHILE_VIEWED:
+            return False  # frames may still view it, and release() would empty it under them
         try:
             self._pool.release(buf)
         except BufferError:
@@ -620,8 +630,28 @@ class _FrameDecoder:
                 window.release()
 
 
+def _resize_refused_while_viewed() -> bool:
+    probe = bytearray(1)
+    view = memoryview(probe)
+    try:
+        probe.append(0)
+    except BufferError:
+        return True
+    finally:
+        view.release()
+    return False
+
+
+#: CPython refuses to resize a ``bytearray`` while a view of it is alive, which is how the twin
+#: knows whether frames still view its storage; PyPy resizes it under the view.
+_RESIZE_REFUSED_WHILE_VIEWED = _resize_refused_while_viewed()
+
+
 def _viewed(buf: bytearray) -> bool:
-    """Whether any view of ``buf`` is alive (CPython refuses to resize it then)."""
+    """Whether any view of ``buf`` may be alive (CPython refuses to resize it then; where the
+    interpreter does not say, the answer is yes)."""
+    if not _RESIZE_REFUSED_WHILE_VIEWED:
+        return True
     try:
         buf.append(0)
     except BufferError:

@@ -86,3 +86,6 @@ def random_chunks(data: bytes, rng: random.Random, max_piece: int = 64) -> list[
 
 
 Factory = Callable[[], Any]
+
+
+NO_TRACEMALLOC = "PyPy has no tracemalloc; CPython checks these bounds on the same pure code"

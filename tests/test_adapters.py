@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import platform
 import socket
 import sys
 import threading
@@ -32,7 +33,8 @@ def _loop_factories() -> list[Any]:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is in the test extras where it installs
-        if sys.platform != "win32":
+        # (the extras' marker: CPython, not Windows; a missing uvloop elsewhere is a broken install)
+        if sys.platform != "win32" and platform.python_implementation() == "CPython":
             raise
     else:
         found.append(pytest.param(uvloop.new_event_loop, id="uvloop"))

@@ -273,11 +273,14 @@ def test_bad_limits(fk: ModuleType) -> None:
         fk.LineDecoder(max_frame_length="5")
 
 
-def test_linear_time_on_a_long_line_in_small_pieces(fk: ModuleType) -> None:
-    """A line fed 64 bytes at a time is scanned once: 4x the bytes costs about 4x the time."""
+@pytest.mark.parametrize("pooled", [False, True])
+def test_linear_time_on_a_long_line_in_small_pieces(fk: ModuleType, pooled: bool) -> None:
+    """A line fed 64 bytes at a time is scanned once, and its storage grows geometrically:
+    4x the bytes costs about 4x the time."""
+    pool = fk.BufferPool() if pooled else None
 
     def cost(size: int) -> float:
-        dec = fk.LineDecoder(max_frame_length=size)
+        dec = fk.LineDecoder(max_frame_length=size, pool=pool)
         piece = b"x" * 64
         start = time.perf_counter()
         for _ in range(size // 64):

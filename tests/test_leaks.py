@@ -8,13 +8,18 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import tracemalloc
 from types import ModuleType
 from typing import Any, Callable
 
 import pytest
+from helpers import NO_TRACEMALLOC
 
 from framekit._io import write_through_buffer
+
+tracemalloc = pytest.importorskip(
+    "tracemalloc",
+    reason=NO_TRACEMALLOC,
+)
 
 FRAMES = int(os.environ.get("FRAMEKIT_LEAK_FRAMES", "60000"))
 

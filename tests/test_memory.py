@@ -3,14 +3,19 @@ one read, whatever a header claims; an oversized frame is discarded as it arrive
 
 from __future__ import annotations
 
-import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
 import pytest
+from helpers import NO_TRACEMALLOC
 
 from framekit import FrameTooLongError
+
+tracemalloc = pytest.importorskip(
+    "tracemalloc",
+    reason=NO_TRACEMALLOC,
+)
 
 MiB = 1 << 20
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import platform
 import threading
 from types import ModuleType
 from typing import Any, Optional
 
 import pytest
+from helpers import NO_TRACEMALLOC
 
 from framekit.errors import DoubleFreeError, PoolError, PoolExhaustedError
 
@@ -59,6 +61,12 @@ def test_release_with_live_view_is_refused(fk: ModuleType) -> None:
     pool = fk.BufferPool()
     buf = pool.acquire(64)
     view = memoryview(buf)[8:16]
+    if fk.__name__ == "framekit._pure" and platform.python_implementation() == "PyPy":
+        # PyPy does not track a bytearray's views, so the twin cannot refuse; the buffer is
+        # emptied all the same, and the stale view sees nothing, never another acquisition's
+        buf.release()
+        assert len(view) == 0 and bytes(view) == b"" and pool.stats.in_use_bytes == 0
+        return
     with pytest.raises(BufferError):
         buf.release()
     assert not buf.released and pool.stats.in_use_bytes == 256
@@ -207,8 +215,10 @@ def _pooled_stream(
 
 
 def test_pooled_decoder_allocates_nothing_per_frame(fk: ModuleType) -> None:
-    import tracemalloc
-
+    tracemalloc = pytest.importorskip(
+        "tracemalloc",
+        reason=NO_TRACEMALLOC,
+    )
     pool = fk.BufferPool((4096, 16384, 65536, 262144))
     _pooled_stream(fk, pool, 20_000, None)  # warm up
     misses = pool.stats.misses
@@ -234,7 +244,8 @@ def test_pooled_storage_keeps_held_frames_intact(fk: ModuleType) -> None:
     held.clear()
     import gc
 
-    gc.collect()
+    for _ in range(3):  # PyPy finalizes an object with __del__ one collection after its owner's
+        gc.collect()
     assert pool.stats.in_use_bytes == 0  # everything went back once nothing viewed it
 
 
