@@ -34,7 +34,7 @@ if platform.python_implementation() == "CPython":
             )
         ],
         language_level=3,
-        compiler_directives={"embedsignature": True},
+        compiler_directives={"embedsignature": True, "embedsignature.format": "python"},
     )
 
 setup(ext_modules=ext_modules, options=options)
