@@ -17,6 +17,8 @@ import asyncio
 import functools
 import importlib
 import json
+import os
+import platform
 import struct
 import sys
 import time
@@ -282,5 +284,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(table(results))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"implementation": framekit.implementation, "results": results}, f, indent=2)
+            meta = {
+                "framekit": framekit.__version__,
+                "implementation": framekit.implementation,
+                "python": sys.version.split()[0],
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "date": time.strftime("%Y-%m-%d"),
+                "quick": args.quick,
+            }
+            json.dump({**meta, "results": results}, f, indent=2)
     return 0

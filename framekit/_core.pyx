@@ -1032,6 +1032,8 @@ cdef class FixedLengthDecoder(_FrameDecoder):
         +---+----+------+----+      +-----+-----+-----+
         | A | BC | DEFG | HI | ---> | ABC | DEF | GHI |
         +---+----+------+----+      +-----+-----+-----+
+
+    At the end of stream, a short last frame is an ``IncompleteFrameError``.
     """
 
     cdef Py_ssize_t _frame_length

@@ -841,10 +841,12 @@ class VarintLengthDecoder(_FrameDecoder):
 class FixedLengthDecoder(_FrameDecoder):
     """Frames of exactly ``frame_length`` bytes (Netty's ``FixedLengthFrameDecoder``)::
 
-    frame_length=3
-    +---+----+------+----+      +-----+-----+-----+
-    | A | BC | DEFG | HI | ---> | ABC | DEF | GHI |
-    +---+----+------+----+      +-----+-----+-----+
+        frame_length=3
+        +---+----+------+----+      +-----+-----+-----+
+        | A | BC | DEFG | HI | ---> | ABC | DEF | GHI |
+        +---+----+------+----+      +-----+-----+-----+
+
+    At the end of stream, a short last frame is an ``IncompleteFrameError``.
     """
 
     __slots__ = ("_frame_length",)

@@ -60,9 +60,11 @@ class FramedProtocol(asyncio.BufferedProtocol):
         self.transport = transport  # type: ignore[assignment]
 
     def get_buffer(self, sizehint: int) -> memoryview:
+        """The decoder's own storage, for the transport to receive into."""
         return self.decoder.get_buffer(sizehint)  # type: ignore[no-any-return]
 
     def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` arrived: deliver every frame they complete."""
         self.decoder.buffer_updated(nbytes)
         self._deliver()
 

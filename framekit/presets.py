@@ -102,9 +102,11 @@ def kafka(**overrides: Any) -> Any:
 def dns_tcp(**overrides: Any) -> Any:
     """DNS messages over TCP (RFC 1035 §4.2.2, RFC 7766): a two-byte length of the message::
 
-    +----------------+-------------------------------------+
-    | uint16 length  | DNS message (header, question, ...) |
-    +----------------+-------------------------------------+
+        +----------------+-------------------------------------+
+        | uint16 length  | DNS message (header, question, ...) |
+        +----------------+-------------------------------------+
+
+    Pipelined queries and answers (RFC 7766 §6.2.1) come out one message per frame.
     """
     return _length(2, {"max_frame_length": 2 + 65535}, overrides)
 

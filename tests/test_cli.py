@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -120,3 +121,25 @@ def test_bench_measures_every_contender(tmp_path: os.PathLike[str]) -> None:
     with open(netty, "w") as f:
         f.write("netty length payload=16 frames/s=25000000\nnetty line len=100 frames/s=1e7\n")
     assert _bench.netty_rates(netty) == {"length-16": 25e6, "line-100": 1e7}
+
+
+def test_bench_json_records_the_run(tmp_path: os.PathLike[str], monkeypatch: Any) -> None:
+    """`framekit bench --json FILE` writes the figures with what they were measured on (the
+    performance page's chart is drawn from such a file)."""
+    from framekit import _bench
+
+    calls: list[dict[str, Any]] = []
+
+    def fake_run(**kwargs: Any) -> dict[str, dict[str, float]]:
+        calls.append(kwargs)
+        return {"length-16": {"cython-feed": 3e7, "netty": 2e7}}
+
+    monkeypatch.setattr(_bench, "run", fake_run)
+    path = os.path.join(os.fspath(tmp_path), "bench.json")
+    assert _bench.main(["--quick", "--json", path]) == 0
+    with open(path) as f:
+        data = json.load(f)
+    assert data["results"] == {"length-16": {"cython-feed": 3e7, "netty": 2e7}}
+    assert data["quick"] is True and data["python"] == sys.version.split()[0]
+    assert {"framekit", "implementation", "platform", "cpus", "date"} <= set(data)
+    assert calls[0]["quick"] is True

@@ -17,6 +17,7 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
         ("echo_asyncio.py", [], b"echo: 1048576 bytes"),
         ("echo_trio.py", [], b"echo: 1048576 bytes"),
         ("echo_sockets.py", [], b"echo: 1048576 bytes"),
+        ("kv_protocol.py", [], b"reply: ERR line too long\nreply: apple"),
         ("orders.py", ["20000"], b"a cancelled order's handle is stale"),
     ],
 )
