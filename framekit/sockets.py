@@ -48,9 +48,14 @@ def send_frame(sock: socket.socket, encoder: Any, payload: BytesLike) -> None:
 
 
 def send_frames(sock: socket.socket, encoder: Any, payloads: Iterable[BytesLike]) -> None:
-    """Send frames with as few system calls as ``sendmsg`` allows, all of them; nothing is sent
-    when the encoder refuses a payload."""
+    """Send frames with as few system calls as ``sendmsg`` allows (``sendall`` per buffer where
+    there is no ``sendmsg``: Windows), all of them; nothing is sent when the encoder refuses a
+    payload."""
     buffers = deque(memoryview(b).cast("B") for b in gather(encoder, payloads))
+    if not hasattr(sock, "sendmsg"):  # Windows: one sendall per buffer, still no copies
+        for buffer in buffers:
+            sock.sendall(buffer)
+        return
     while buffers:
         sent = sock.sendmsg(list(islice(buffers, _MAX_BUFFERS)))
         while buffers and sent >= len(buffers[0]):

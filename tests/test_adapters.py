@@ -12,6 +12,7 @@ import socket
 import sys
 import threading
 from collections.abc import Awaitable, Iterator
+from types import ModuleType
 from typing import Any, Callable
 
 import pytest
@@ -491,3 +492,50 @@ def test_sending_refused_payload_sends_nothing() -> None:
         assert b.recv(10) == b""
     with pytest.raises(ValueError, match="needs an encoder"):
         fk_sockets.send_frames(a, None, [b"x"])
+
+
+def test_iter_frames_resumes_after_a_timeout(fk: ModuleType) -> None:
+    """A socket timeout raises from iter_frames as from recv; the decoder keeps what it had,
+    and a new iter_frames goes on where the last one stopped (as the sockets guide says)."""
+    a, b = socket.socketpair()
+    with a, b:
+        b.settimeout(0.2)
+        decoder = fk.LengthFieldDecoder(2)
+        a.sendall(b"\x00\x05hel")
+        with pytest.raises(socket.timeout):
+            next(fk_sockets.iter_frames(b, decoder))
+        assert decoder.buffered == 5
+        a.sendall(b"lo\x00\x02hi")
+        a.shutdown(socket.SHUT_WR)
+        assert [bytes(f) for f in fk_sockets.iter_frames(b, decoder)] == [b"hello", b"hi"]
+
+
+def test_send_frames_without_sendmsg(fk: ModuleType) -> None:
+    """Windows sockets have no sendmsg: frames go out with sendall, one buffer at a time, large
+    payloads still uncopied."""
+    a, b = socket.socketpair()
+
+    class NoSendmsg:  # what a Windows socket offers for sending
+        def __init__(self) -> None:
+            self.sent: list[object] = []
+
+        def sendall(self, data: memoryview) -> None:
+            self.sent.append(data)
+            a.sendall(data)
+
+    with a, b:
+        big = os.urandom(MiB)
+        sock = NoSendmsg()
+
+        def send() -> None:
+            try:
+                fk_sockets.send_frames(sock, fk.LengthFieldEncoder(), [b"x", big, b"yz"])  # type: ignore[arg-type]
+            finally:
+                a.shutdown(socket.SHUT_WR)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        frames = [bytes(f) for f in fk_sockets.iter_frames(b, fk.LengthFieldDecoder())]
+        sender.join()
+        assert frames == [b"x", big, b"yz"]
+        assert any(isinstance(s, memoryview) and s.obj is big for s in sock.sent)

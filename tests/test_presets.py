@@ -85,6 +85,7 @@ def _pg_message(kind: bytes, body: bytes) -> bytes:
     return kind + struct.pack(">I", len(body) + 4) + body
 
 
+@pytest.mark.server
 def test_postgres_real_server() -> None:
     body = struct.pack(">I", 196608) + b"user\0postgres\0database\0postgres\0\0"
     startup = struct.pack(">I", len(body) + 4) + body
@@ -113,6 +114,7 @@ def test_postgres_real_server() -> None:
     assert _frames(presets.postgres, sent[len(startup) :]) == client
 
 
+@pytest.mark.server
 def test_mariadb_real_server() -> None:
     caps = 0x1 | 0x200 | 0x2000 | 0x8000  # LONG_PASSWORD, PROTOCOL_41, TRANSACTIONS, SECURE_CONN.
     body = struct.pack("<IIB", caps, 1 << 24, 33) + bytes(23) + b"root\0" + b"\0"
@@ -144,6 +146,7 @@ def _dns_query(ident: int, name: str) -> bytes:
     return struct.pack(">HHHHHH", ident, 0x0100, 1, 0, 0, 0) + labels + b"\x00\x01\x00\x01"
 
 
+@pytest.mark.server
 def test_dns_tcp_real_server() -> None:
     queries = [_dns_query(100 + i, f"host{i}.example.test") for i in range(8)]
     wire_out = b"".join(struct.pack(">H", len(q)) + q for q in queries)
