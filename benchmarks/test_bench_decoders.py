@@ -9,34 +9,15 @@ and Netty come from ``framekit bench``.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 from types import ModuleType
 from typing import Any, Callable
 
 import pytest
+from implementations import CHUNK, MiB, implementation_fixture
 
 from framekit._bench import via_feed, via_get_buffer
 
-CHUNK = 65536
-MiB = 1 << 20
-
-
-def _available() -> dict[str, ModuleType]:
-    found = {}
-    for name, module in (("cython", "framekit._core"), ("python", "framekit._pure")):
-        with contextlib.suppress(ImportError):
-            found[name] = importlib.import_module(module)
-    return found
-
-
-IMPLEMENTATIONS = _available()
-
-
-@pytest.fixture(params=sorted(IMPLEMENTATIONS))
-def fk(request: pytest.FixtureRequest) -> ModuleType:
-    """The module of one implementation that imports."""
-    return IMPLEMENTATIONS[request.param]
+fk = implementation_fixture()
 
 
 def _chunks(stream: bytes) -> list[bytes]:

@@ -278,8 +278,8 @@ class FrameWriter:
 
 
 async def open_connection(
-    host: str,
-    port: int,
+    host: Optional[str] = None,
+    port: Optional[int] = None,
     *,
     decoder: Any,
     encoder: Any = None,
@@ -287,10 +287,12 @@ async def open_connection(
     low_water: int = DEFAULT_LOW_WATER,
     **kwargs: Any,
 ) -> tuple[FrameReader, FrameWriter]:
-    """Connect, as ``asyncio.open_connection`` does, and return a (FrameReader, FrameWriter)."""
+    """Connect, as ``asyncio.open_connection`` does (``sock=`` a connected socket instead of
+    ``host`` and ``port``), and return a (FrameReader, FrameWriter)."""
     loop = asyncio.get_running_loop()
+    address: Any = (host, port)  # (None, None) with sock=
     _, protocol = await loop.create_connection(
-        lambda: _StreamProtocol(decoder, encoder, high_water, low_water), host, port, **kwargs
+        lambda: _StreamProtocol(decoder, encoder, high_water, low_water), *address, **kwargs
     )
     return FrameReader(protocol), FrameWriter(protocol)
 

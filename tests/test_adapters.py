@@ -539,3 +539,25 @@ def test_send_frames_without_sendmsg(fk: ModuleType) -> None:
         sender.join()
         assert frames == [b"x", big, b"yz"]
         assert any(isinstance(s, memoryview) and s.obj is big for s in sock.sent)
+
+
+def test_open_connection_takes_a_socket(fk: ModuleType, run: Callable[[Any], Any]) -> None:
+    """As asyncio.open_connection(sock=...): a connected socket instead of host and port."""
+    a, b = socket.socketpair()
+    with a, b:
+        b.sendall(b"\x00\x02hi")
+        b.shutdown(socket.SHUT_WR)
+
+        async def main() -> list[bytes]:
+            reader, writer = await fk_asyncio.open_connection(
+                sock=a, decoder=fk.LengthFieldDecoder(2), encoder=fk.LengthFieldEncoder(2)
+            )
+            frames = [bytes(f) async for f in reader]
+            writer.write_frame(b"ok")
+            await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+            return frames
+
+        assert run(main()) == [b"hi"]
+        assert b.recv(16) == b"\x00\x02ok"
