@@ -372,17 +372,19 @@ cdef class _FrameDecoder:
         self._release_window()
         if PyBytes_CheckExact(data):
             self._feed(data, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
-            return
-        try:
-            PyObject_GetBuffer(data, &view, PyBUF_FULL_RO)
-        except (TypeError, BufferError):
-            raise TypeError(C.msg_not_buffer(data)) from None
-        try:
-            if not PyBuffer_IsContiguous(&view, b'C'):
-                raise TypeError(C.msg_not_buffer(data))
-            self._feed(None, <const char *>view.buf, view.len)
-        finally:
-            PyBuffer_Release(&view)
+        else:
+            try:
+                PyObject_GetBuffer(data, &view, PyBUF_FULL_RO)
+            except (TypeError, BufferError):
+                raise TypeError(C.msg_not_buffer(data)) from None
+            try:
+                if not PyBuffer_IsContiguous(&view, b'C'):
+                    raise TypeError(C.msg_not_buffer(data))
+                self._feed(None, <const char *>view.buf, view.len)
+            finally:
+                PyBuffer_Release(&view)
+        if self._discarding:
+            self._discard_ahead()
 
     def next_frame(self):
         """The next complete frame, or ``None`` when more data is needed."""
@@ -458,6 +460,8 @@ cdef class _FrameDecoder:
         if n:
             self._wpos += n
             self._starved = False
+            if self._discarding:
+                self._discard_ahead()
 
     def feed_eof(self):
         """End of stream. Raises the error it causes at once when nothing complete comes before
@@ -642,6 +646,31 @@ cdef class _FrameDecoder:
         self._discarded += self._skip(self._droppable)
         if err is not None:
             raise err
+        return 0
+
+    cdef int _discard_ahead(self) except -1:
+        """While a too-long delimited frame is being discarded, drop what of it the bytes just
+        taken in allow, as _next() would: the decoder then holds at most the beginning of a
+        delimiter, also when nobody takes frames between reads."""
+        cdef Py_ssize_t total
+        cdef bint in_store
+        while self._discarding:
+            if self._rpos < self._wpos:
+                in_store = True
+                total = self._parse(<const unsigned char *>self._block.data + self._rpos,
+                                    self._wpos - self._rpos)
+            elif self._chunk is not None:
+                in_store = False
+                total = self._parse(<const unsigned char *>self._cdata + self._cpos,
+                                    self._clen - self._cpos)
+            else:
+                return 0
+            if total == PARSE_OVERSIZED:
+                self._oversized()  # (no error: that came when discarding began)
+            elif total < 0 and in_store and self._chunk is not None:
+                self._absorb_chunk()
+            else:
+                return 0  # the delimiter is here: _next() ends the discarding in its place
         return 0
 
     cdef int _end_discarding(self, Py_ssize_t total) except -1:
@@ -1192,9 +1221,20 @@ cdef class DelimiterDecoder(_FrameDecoder):
 
     cdef object _eof_error(self):
         cdef Py_ssize_t unterminated = self._wpos - self._rpos
+        cdef bint known
         if not self._discarding and unterminated > self._max_frame_length:
+            # As _next() just before the end would have it: a fail-fast frame certain to be too
+            # long by then is reported without its length, one only the end makes too long with
+            # it; so the error does not depend on whether frames were taken before the end.
+            self._eof = False
+            known = self._parse(
+                <const unsigned char *>self._block.data + self._rpos, unterminated
+            ) == PARSE_OVERSIZED
+            self._eof = True
             self._drop_buffered()
-            return FrameTooLongError(unterminated, self._max_frame_length)
+            return FrameTooLongError(
+                None if self._fail_fast and known else unterminated, self._max_frame_length
+            )
         return _FrameDecoder._eof_error(self)
 
 

@@ -201,6 +201,7 @@ class _FrameDecoder:
             self._absorb_chunk()
             self._append(memoryview(data)[pos:])
         self._starved = False
+        self._discard_ahead()
 
     def next_frame(self) -> Optional[C.Frame]:
         """The next complete frame, or ``None`` when more data is needed."""
@@ -374,6 +375,7 @@ class _FrameDecoder:
         if nbytes:
             self._wpos += nbytes
             self._starved = False
+            self._discard_ahead()
 
     def feed_eof(self) -> None:
         """End of stream. Raises the error it causes at once when nothing complete comes before
@@ -450,6 +452,26 @@ class _FrameDecoder:
         self._discarded += self._skip(self._droppable)
         if err is not None:
             raise err
+
+    def _discard_ahead(self) -> None:
+        """While a too-long delimited frame is being discarded, drop what of it the bytes just
+        taken in allow, as next_frame() would: the decoder then holds at most the beginning of
+        a delimiter, also when nobody takes frames between reads."""
+        buf: _Buf
+        while self._discarding:
+            if self._rpos < self._wpos:
+                in_store, buf, pos, end = True, self._store, self._rpos, self._wpos
+            elif self._chunk is not None:
+                in_store, buf, pos, end = False, self._chunk, self._cpos, len(self._chunk)
+            else:
+                return
+            total = self._parse(buf, pos, end)
+            if total == _OVERSIZED:
+                self._oversized()  # (no error: that came when discarding began)
+            elif total < 0 and in_store and self._chunk is not None:
+                self._absorb_chunk()
+            else:
+                return  # the delimiter is here: next_frame() ends the discarding in its place
 
     def _end_discarding(self, total: int) -> None:
         """The delimiter of a too-long frame arrived: drop through it, then report it."""
@@ -1011,8 +1033,15 @@ class DelimiterDecoder(_FrameDecoder):
     def _eof_error(self) -> Optional[FrameError]:
         unterminated = self._wpos - self._rpos
         if not self._discarding and unterminated > self._max_frame_length:
+            # As next_frame() just before the end would have it: a fail-fast frame certain to be
+            # too long by then is reported without its length, one only the end makes too long
+            # with it; so the error does not depend on whether frames were taken before the end.
+            self._eof = False
+            known = self._parse(self._store, self._rpos, self._wpos) == _OVERSIZED
+            self._eof = True
             self._drop_buffered()
-            return FrameTooLongError(unterminated, self._max_frame_length)
+            length = None if self._fail_fast and known else unterminated
+            return FrameTooLongError(length, self._max_frame_length)
         return super()._eof_error()
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from framekit import CorruptFrameError, FrameError
+from framekit._io import write_through_buffer
 from framekit.testing import Event, describe, drain, finish, frames_and_errors, split
 
 
@@ -37,6 +38,26 @@ def run_recv(
             dec.buffer_updated(n)
             view = view[n:]
         if not drain(dec, out, iterate=iterate):
+            return out
+    return finish(dec, out)
+
+
+def run_lazy(
+    dec: Any, chunks: Sequence[bytes], takes: Sequence[bool], *, recv: bool = False
+) -> list[Event]:
+    """Frames taken only after the chunks that ``takes`` marks, in turn; after the others,
+    they wait while more is fed (fed whole, or written through get_buffer)."""
+    out: list[Event] = []
+    for i, chunk in enumerate(chunks):
+        try:
+            if recv:
+                write_through_buffer(dec, chunk)
+            else:
+                dec.feed(chunk)
+        except CorruptFrameError as err:
+            out.append(describe(err))
+            return out
+        if takes[i % len(takes)] and not drain(dec, out):
             return out
     return finish(dec, out)
 

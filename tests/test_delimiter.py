@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from types import ModuleType
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 from helpers import run_bytewise, run_feed, run_recv
 
 from framekit import FrameTooLongError, IncompleteFrameError
+from framekit.testing import drain, finish, frames_and_errors
 
 # --- Netty LineBasedFrameDecoderTest ------------------------------------------------------------
 
@@ -336,3 +337,52 @@ def test_delimiter_encoder(fk: ModuleType) -> None:
     assert overlapping.encode(b"xa") == b"xaaba"
     with pytest.raises(TypeError):
         enc.encode("text")
+
+
+@pytest.mark.parametrize("fail_fast", [True, False])
+@pytest.mark.parametrize("way", ["bytes", "mutable", "recv"])
+@pytest.mark.parametrize("delimiters", [None, [b"\r\n", b"<END>"]])
+def test_discarding_needs_no_taking(
+    fk: ModuleType, fail_fast: bool, way: str, delimiters: Optional[list[bytes]]
+) -> None:
+    """Once a too-long frame is being discarded, what arrives of it is dropped as it arrives,
+    also when nobody takes frames between reads (bounded memory); the frames and errors that
+    follow are the same as when frames are taken after every read."""
+    from framekit._io import write_through_buffer
+
+    def make() -> Any:
+        if delimiters is None:
+            return fk.LineDecoder(max_frame_length=10, fail_fast=fail_fast)
+        return fk.DelimiterDecoder(delimiters, max_frame_length=10, fail_fast=fail_fast)
+
+    pieces = [b"x" * 20] + [b"y" * 4095 + b"<EN"[: i % 4] for i in range(200)]
+    pieces += [b"D" if delimiters else b"", b"\r\nok\r\n"]
+    expected = frames_and_errors(make(), pieces)
+    decoder = make()
+    held: list[Any] = []
+    drain(decoder, held)  # nothing yet
+    decoder.feed(pieces[0])
+    drain(decoder, held)  # the frame is now known to be too long: discarding begins
+    for piece in pieces[1:-1]:
+        if way == "recv":
+            write_through_buffer(decoder, piece)
+        else:
+            decoder.feed(bytearray(piece) if way == "mutable" else piece)
+        assert decoder.buffered < 5  # at most a delimiter's beginning, not the frame
+    decoder.feed(pieces[-1])
+    assert finish(decoder, held) == expected
+
+
+@pytest.mark.parametrize("taken_before_the_end", [True, False])
+def test_eof_error_does_not_depend_on_taking(fk: ModuleType, taken_before_the_end: bool) -> None:
+    """A fail-fast line already certain to be too long before the end is reported without its
+    length whether or not frames were taken before feed_eof(); one that only the end makes too
+    long ("abc\\r" could have become "abc\\r\\n") is reported with it."""
+    for data, length in ((b"abcdef", None), (b"abc\r", 4)):
+        dec = fk.LineDecoder(max_frame_length=3)
+        dec.feed(data)
+        events: list[Any] = []
+        if taken_before_the_end:
+            drain(dec, events)
+        finish(dec, events)
+        assert [e[:2] for e in events] == [("too-long", length)], data

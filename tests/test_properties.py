@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 from conftest import IMPLEMENTATIONS
-from helpers import run_bytewise, run_decode, run_feed, run_recv
+from helpers import run_bytewise, run_decode, run_feed, run_lazy, run_recv
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,7 +37,11 @@ KINDS: dict[str, tuple[str, Any, Any]] = {
 
 
 def _all_runs(
-    make: Callable[[], Any], data: bytes, pieces: list[bytes], hints: list[int]
+    make: Callable[[], Any],
+    data: bytes,
+    pieces: list[bytes],
+    hints: list[int],
+    takes: list[bool],
 ) -> dict[str, list[Event]]:
     return {
         "whole": run_feed(make(), [data]),
@@ -49,6 +53,8 @@ def _all_runs(
         "bytewise": run_bytewise(make(), data),
         "recv": run_recv(make(), pieces, sizehints=hints),
         "decode": run_decode(make(), pieces),
+        "lazy": run_lazy(make(), pieces, takes),
+        "lazy-recv": run_lazy(make(), pieces, takes, recv=True),
     }
 
 
@@ -58,10 +64,11 @@ def _check(kind: str, data_strategy: st.DataObject) -> None:
     data = data_strategy.draw(streams(cfg))
     pieces = data_strategy.draw(splits(data))
     hints = data_strategy.draw(st.lists(st.integers(-1, 40), min_size=1, max_size=5))
+    takes = data_strategy.draw(st.lists(st.booleans(), min_size=1, max_size=6))
     results = {}
     for name, module in IMPLEMENTATIONS.items():
         cls = getattr(module, cls_name)
-        runs = _all_runs(functools.partial(cls, **cfg), data, pieces, hints)
+        runs = _all_runs(functools.partial(cls, **cfg), data, pieces, hints, takes)
         reference = runs["whole"]
         for how, events in runs.items():
             assert events == reference, (name, how)
