@@ -383,8 +383,7 @@ cdef class _FrameDecoder:
                 self._feed(None, <const char *>view.buf, view.len)
             finally:
                 PyBuffer_Release(&view)
-        if self._discarding:
-            self._discard_ahead()
+        self._drop_ahead()
 
     def next_frame(self):
         """The next complete frame, or ``None`` when more data is needed."""
@@ -460,8 +459,7 @@ cdef class _FrameDecoder:
         if n:
             self._wpos += n
             self._starved = False
-            if self._discarding:
-                self._discard_ahead()
+            self._drop_ahead()
 
     def feed_eof(self):
         """End of stream. Raises the error it causes at once when nothing complete comes before
@@ -648,13 +646,15 @@ cdef class _FrameDecoder:
             raise err
         return 0
 
-    cdef int _discard_ahead(self) except -1:
-        """While a too-long delimited frame is being discarded, drop what of it the bytes just
-        taken in allow, as _next() would: the decoder then holds at most the beginning of a
-        delimiter, also when nobody takes frames between reads."""
+    cdef int _drop_ahead(self) except -1:
+        """Drop what the bytes just taken in allow of a too-long frame at the read position, as
+        _next() would: nothing of it piles up while nobody takes frames (bounded memory). An
+        error found here waits for _next(), its place in the stream."""
         cdef Py_ssize_t total
         cdef bint in_store
-        while self._discarding:
+        if self._discard or (self._pending is not None and not self._discarding):
+            return 0
+        while True:
             if self._rpos < self._wpos:
                 in_store = True
                 total = self._parse(<const unsigned char *>self._block.data + self._rpos,
@@ -665,13 +665,22 @@ cdef class _FrameDecoder:
                                     self._clen - self._cpos)
             else:
                 return 0
-            if total == PARSE_OVERSIZED:
-                self._oversized()  # (no error: that came when discarding began)
-            elif total < 0 and in_store and self._chunk is not None:
+            try:
+                if total == PARSE_OVERSIZED:
+                    self._oversized()
+                    continue
+                if total > self._max_total:
+                    self._too_long(total)
+                    return 0
+            except FrameTooLongError as err:
+                self._pending = err
+                if self._discarding:
+                    continue
+                return 0
+            if total < 0 and in_store and self._chunk is not None:
                 self._absorb_chunk()
-            else:
-                return 0  # the delimiter is here: _next() ends the discarding in its place
-        return 0
+                continue
+            return 0  # a frame, the delimiter of one being discarded, or corrupt: _next() goes on
 
     cdef int _end_discarding(self, Py_ssize_t total) except -1:
         """The delimiter of a too-long frame arrived: drop through it, then report it."""

@@ -201,7 +201,7 @@ class _FrameDecoder:
             self._absorb_chunk()
             self._append(memoryview(data)[pos:])
         self._starved = False
-        self._discard_ahead()
+        self._drop_ahead()
 
     def next_frame(self) -> Optional[C.Frame]:
         """The next complete frame, or ``None`` when more data is needed."""
@@ -375,7 +375,7 @@ class _FrameDecoder:
         if nbytes:
             self._wpos += nbytes
             self._starved = False
-            self._discard_ahead()
+            self._drop_ahead()
 
     def feed_eof(self) -> None:
         """End of stream. Raises the error it causes at once when nothing complete comes before
@@ -453,25 +453,42 @@ class _FrameDecoder:
         if err is not None:
             raise err
 
-    def _discard_ahead(self) -> None:
-        """While a too-long delimited frame is being discarded, drop what of it the bytes just
-        taken in allow, as next_frame() would: the decoder then holds at most the beginning of
-        a delimiter, also when nobody takes frames between reads."""
+    def _drop_ahead(self) -> None:
+        """Drop what the bytes just taken in allow of a too-long frame at the read position, as
+        next_frame() would: nothing of it piles up while nobody takes frames (bounded memory).
+        An error found here waits for next_frame(), its place in the stream."""
+        if self._discard or self._batch_left():
+            return
+        if self._pending is not None and not self._discarding:
+            return
         buf: _Buf
-        while self._discarding:
+        while True:
             if self._rpos < self._wpos:
                 in_store, buf, pos, end = True, self._store, self._rpos, self._wpos
             elif self._chunk is not None:
                 in_store, buf, pos, end = False, self._chunk, self._cpos, len(self._chunk)
             else:
                 return
-            total = self._parse(buf, pos, end)
-            if total == _OVERSIZED:
-                self._oversized()  # (no error: that came when discarding began)
-            elif total < 0 and in_store and self._chunk is not None:
+            try:
+                total = self._parse(buf, pos, end)
+            except CorruptFrameError:
+                return  # next_frame() raises it in its place
+            try:
+                if total == _OVERSIZED:
+                    self._oversized()
+                    continue
+                if total > self._max_total:
+                    self._too_long(total)
+                    return
+            except FrameTooLongError as err:
+                self._pending = err
+                if self._discarding:
+                    continue
+                return
+            if total < 0 and in_store and self._chunk is not None:
                 self._absorb_chunk()
-            else:
-                return  # the delimiter is here: next_frame() ends the discarding in its place
+                continue
+            return  # a frame, or the delimiter of one being discarded: next_frame() goes on
 
     def _end_discarding(self, total: int) -> None:
         """The delimiter of a too-long frame arrived: drop through it, then report it."""

@@ -447,3 +447,47 @@ def test_held_frames_survive_storage_reuse(
         held.extend(dec)
     assert len(wire) > 4 * 65536
     assert [bytes(f) for f in held] == payloads
+
+
+@pytest.mark.parametrize("fail_fast", [True, False])
+@pytest.mark.parametrize("way", ["bytes", "mutable", "recv"])
+@pytest.mark.parametrize("kind", ["length", "varint", "line", "delimiters"])
+def test_oversized_frames_pile_up_nowhere(
+    fk: ModuleType, kind: str, way: str, fail_fast: bool
+) -> None:
+    """A too-long frame at the read position is dropped as it arrives also when nobody takes
+    frames (bounded memory, whatever a header claims); the frames and errors are those of a
+    decoder whose frames are taken after every read."""
+    from framekit._io import write_through_buffer
+    from framekit.testing import drain, finish, frames_and_errors
+
+    limit = 1000
+    if kind == "length":
+        make: Any = lambda: fk.LengthFieldDecoder(4, max_frame_length=limit, fail_fast=fail_fast)  # noqa: E731
+        head, tail = b"\x00\x10\x00\x00", b"\x00\x00\x00\x02ok"  # claims 1 MiB
+    elif kind == "varint":
+        make = lambda: fk.VarintLengthDecoder(max_frame_length=limit, fail_fast=fail_fast)  # noqa: E731
+        head, tail = b"\x80\x80\x40", b"\x02ok"  # claims 1 MiB
+    elif kind == "line":
+        make = lambda: fk.LineDecoder(max_frame_length=limit, fail_fast=fail_fast)  # noqa: E731
+        head, tail = b"", b"\nok\n"
+    else:
+        make = lambda: fk.DelimiterDecoder(  # noqa: E731
+            [b"\r\n", b"<END>"], max_frame_length=limit, fail_fast=fail_fast
+        )
+        head, tail = b"", b"<END>ok\r\n"
+    wire = head + b"z" * (1 << 20 if head else 300 * 4096)  # the claimed length exactly
+    pieces = [wire[i : i + 4096] for i in range(0, len(wire), 4096)] + [tail]
+    expected = frames_and_errors(make(), pieces)
+    decoder = make()
+    for piece in pieces[:-1]:  # nothing taken until the end
+        if way == "recv":
+            write_through_buffer(decoder, piece)
+        else:
+            decoder.feed(bytearray(piece) if way == "mutable" else piece)
+        assert decoder.buffered <= limit + 4096 + len(head), decoder.buffered
+    decoder.feed(pieces[-1])
+    events: list[Any] = []
+    drain(decoder, events)
+    assert finish(decoder, events) == expected
+    assert events[-1] == b"ok"
