@@ -1,11 +1,15 @@
 """Cythonizes framekit/_core.pyx at build time; everything else lives in pyproject.toml.
 
-On PyPy the extension is not built: the pure-Python twin is the implementation there.
+The extension is not built where the pure-Python twin is the implementation: on PyPy, on 32-bit
+platforms (the core needs a 64-bit Py_ssize_t) and on free-threaded CPython (the core relies on
+the GIL; docs/guarantees.md). framekit/_compat.h refuses the last two at compile time as well.
 FRAMEKIT_SANITIZE=1 builds it with AddressSanitizer and UndefinedBehaviorSanitizer.
 """
 
 import os
 import platform
+import struct
+import sysconfig
 
 from setuptools import Extension, setup
 
@@ -21,7 +25,11 @@ if os.environ.get("FRAMEKIT_SANITIZE", "") not in ("", "0"):
     options = {"build": {"build_base": "build/sanitize"}, "build_ext": {"force": True}}
 
 ext_modules = []
-if platform.python_implementation() == "CPython":
+if (
+    platform.python_implementation() == "CPython"
+    and struct.calcsize("P") == 8
+    and not sysconfig.get_config_var("Py_GIL_DISABLED")
+):
     from Cython.Build import cythonize
 
     ext_modules = cythonize(
@@ -29,6 +37,8 @@ if platform.python_implementation() == "CPython":
             Extension(
                 "framekit._core",
                 ["framekit/_core.pyx"],
+                include_dirs=["framekit"],
+                depends=["framekit/_compat.h", "framekit/_pools.pxi"],
                 extra_compile_args=compile_args,
                 extra_link_args=link_args,
             )

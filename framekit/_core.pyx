@@ -60,38 +60,19 @@ cdef extern from "Python.h":
     # CPython's own layout (Include/memoryobject.h, cpython/memoryobject.h from 3.13)
     ctypedef struct PyMemoryViewObject:
         PyObject *mbuf
-        Py_hash_t hash
-        int flags
         Py_ssize_t exports
-        Py_buffer view
-        PyObject *weakreflist
-    int _Py_MEMORYVIEW_RELEASED
     object PyMemoryView_FromObject(object obj)
     Py_ssize_t Py_REFCNT(PyObject *obj)
-    Py_ssize_t Py_SIZE(PyObject *obj)
-    bint PyBytes_CheckExact_p "PyBytes_CheckExact" (PyObject *obj)
 
 
-cdef extern from *:
-    """
-    /* Reusing a dropped frame relies on a reference count of 1 meaning "nobody else": true with
-       the GIL, not promised by free-threaded builds. The bytes layout (ob_shash) is known up to
-       3.13. */
-    #if !defined(Py_GIL_DISABLED) && PY_VERSION_HEX < 0x030E0000
-    #define FRAMEKIT_REUSE_FRAMES 1
-    static inline void framekit_forget_hash(PyObject *o) {
-        _Py_COMP_DIAG_PUSH
-        _Py_COMP_DIAG_IGNORE_DEPR_DECLS
-        ((PyBytesObject *)o)->ob_shash = -1;
-        _Py_COMP_DIAG_POP
-    }
-    #else
-    #define FRAMEKIT_REUSE_FRAMES 0
-    static inline void framekit_forget_hash(PyObject *o) { (void)o; }
-    #endif
-    """
+cdef extern from "_compat.h":
+    # every use of CPython's internals, each behind its own switch (see the header)
     bint FRAMEKIT_REUSE_FRAMES
-    void framekit_forget_hash(PyObject *o)
+    bint framekit_view_reusable(PyObject *frame, PyObject *base) noexcept
+    void framekit_point(PyObject *view, const char *start, Py_ssize_t length) noexcept
+    bint framekit_view_shared(PyObject *view) noexcept
+    bint framekit_bytes_reusable(PyObject *o, Py_ssize_t length) noexcept
+    void framekit_forget_hash(PyObject *o) noexcept
 
 
 cdef Py_ssize_t DEFAULT_READ_SIZE = C.DEFAULT_READ_SIZE
@@ -138,6 +119,7 @@ include "_pools.pxi"
 
 
 @cython.final
+@cython.auto_pickle(False)  # it holds raw pointers: never pickled
 cdef class _Block:
     """Decoder storage. Exports read-only views of all of it (frames are cut from one)."""
 
@@ -184,6 +166,7 @@ cdef class _Block:
 
 
 @cython.final
+@cython.auto_pickle(False)  # it holds raw pointers: never pickled
 cdef class _Window:
     """The writable region of a block that get_buffer() hands out."""
 
@@ -192,43 +175,23 @@ cdef class _Window:
     cdef Py_ssize_t length
 
     def __getbuffer__(self, Py_buffer *view, int flags):
+        if self.block is None:
+            raise BufferError("not a get_buffer() region")
         _fill_view(view, flags, self.block.data + self.offset, &self.length, False)
         view.obj = self
         self.block.exports += 1
 
     def __releasebuffer__(self, Py_buffer *view):
-        self.block.exports -= 1
+        if self.block is not None:
+            self.block.exports -= 1
 
 
 cdef inline object _cut(object base, const char *start, Py_ssize_t length):
     """A memoryview of ``length`` bytes at ``start``, sharing ``base``'s managed buffer (which
     keeps the memory alive). ``start`` must lie inside ``base``."""
     cdef object view = PyMemoryView_FromObject(base)
-    _point(<PyMemoryViewObject *>view, start, length)
+    framekit_point(<PyObject *>view, start, length)
     return view
-
-
-cdef inline void _point(PyMemoryViewObject *mv, const char *start, Py_ssize_t length) noexcept:
-    mv.view.buf = <void *>start
-    mv.view.len = length
-    mv.view.shape[0] = length
-    mv.hash = -1
-
-
-cdef inline bint _only_ours(PyObject *frame, object base) noexcept:
-    """Whether a frame we returned earlier (borrowed here: ``frame`` adds no reference) is now
-    referenced by us alone, unreleased, unexported, without weak references, and cut from
-    ``base``: then nobody can tell if it is pointed at new bytes and returned again (as CPython's
-    zip() reuses its result tuple)."""
-    cdef PyMemoryViewObject *mv = <PyMemoryViewObject *>frame
-    return (
-        FRAMEKIT_REUSE_FRAMES
-        and Py_REFCNT(frame) == 1
-        and mv.mbuf == (<PyMemoryViewObject *>base).mbuf
-        and not (mv.flags & _Py_MEMORYVIEW_RELEASED)
-        and mv.exports == 0
-        and mv.weakreflist == NULL
-    )
 
 
 cdef inline bint _viewed(_Block block, object base) noexcept:
@@ -287,6 +250,10 @@ cdef class _FrameDecoder:
     cdef Py_ssize_t _bad_header_end
     cdef uint64_t _huge_value
     cdef Py_ssize_t _huge_header_end
+    cdef bint _configured            # __init__ ran: a decoder made by __new__ alone takes nothing
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("_FrameDecoder is the decoders' common base; use one of the decoders")
 
     def __cinit__(self, *args, **kwargs):
         self._block = _Block(0)
@@ -307,17 +274,23 @@ cdef class _FrameDecoder:
             raise TypeError(
                 f"pool must be a framekit._core.BufferPool, not {type(pool).__name__}"
             )
+        # calling __init__ again starts afresh, with the new configuration (as the twin does)
+        self._clear()
         self._pool = pool
+        self._spare = None
+        self._spare_view = None
         self._max_frame_length = max_frame_length
         self._max_total = max_frame_length
         self._fail_fast = fail_fast
         self._copy = copy
+        self._configured = True
         return 0
 
     cdef int _clear(self) except -1:
         self._forget_frames()
         self._drop_buffered()
-        self._release_window()
+        if self._release_window():
+            self._evacuate()
         self._starved = True
         self._discard = 0
         self._discard_error = None
@@ -369,7 +342,8 @@ cdef class _FrameDecoder:
         self._check_usable()
         if self._eof:
             raise ValueError(C.MSG_AFTER_EOF)
-        self._release_window()
+        if self._release_window():
+            self._evacuate()
         if PyBytes_CheckExact(data):
             self._feed(data, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
         else:
@@ -426,7 +400,8 @@ cdef class _FrameDecoder:
         self._check_usable()
         if self._eof:
             raise ValueError(C.MSG_AFTER_EOF)
-        self._release_window()
+        if self._release_window():
+            self._evacuate()
         self._absorb_chunk()
         rest = self._rest_of_frame()
         if rest > want:
@@ -450,7 +425,7 @@ cdef class _FrameDecoder:
         if not 0 <= nbytes <= size:
             raise ValueError(C.msg_bad_nbytes(nbytes, size))
         n = nbytes
-        self._release_window()
+        stale = self._release_window()
         if self._discard:
             skipped = self._discard_bytes(n)
             self._wpos += skipped
@@ -459,6 +434,9 @@ cdef class _FrameDecoder:
         if n:
             self._wpos += n
             self._starved = False
+        if stale:
+            self._evacuate()
+        if n:
             self._drop_ahead()
 
     def feed_eof(self):
@@ -466,7 +444,8 @@ cdef class _FrameDecoder:
         it; otherwise ``next_frame()`` returns what comes first and then raises it."""
         cdef Py_ssize_t total, avail
         self._check_usable()
-        self._release_window()
+        if self._release_window():
+            self._evacuate()
         if self._eof:
             return None
         self._eof = True
@@ -503,6 +482,8 @@ cdef class _FrameDecoder:
     cdef inline int _check_usable(self) except -1:
         if self._corrupt is not None:
             raise self._corrupt
+        if not self._configured:
+            raise TypeError(f"{type(self).__name__}.__init__() was never called")
         return 0
 
     cdef object _next(self):
@@ -573,9 +554,9 @@ cdef class _FrameDecoder:
         """A frame cut from ``base``. In a loop like ``for frame in decoder`` the frame returned
         two calls ago has been dropped by then; reusing it saves an allocation per frame."""
         cdef object view
-        if self._older is not None and _only_ours(<PyObject *>self._older, base):
+        if self._older is not None and framekit_view_reusable(<PyObject *>self._older, <PyObject *>base):
             view = self._older
-            _point(<PyMemoryViewObject *>view, start, length)
+            framekit_point(<PyObject *>view, start, length)
         else:
             view = _cut(base, start, length)
         self._older = self._recent
@@ -586,18 +567,10 @@ cdef class _FrameDecoder:
         """A ``bytes`` frame (copy=True). As with views, the ``bytes`` returned two calls ago is
         reused when nothing but this decoder references it and it has the right size."""
         cdef object frame
-        cdef PyObject *older = <PyObject *>self._older
-        if (
-            FRAMEKIT_REUSE_FRAMES
-            and self._older is not None
-            and Py_REFCNT(older) == 1
-            and PyBytes_CheckExact_p(older)
-            and Py_SIZE(older) == length
-            and length > 1  # empty and 1-byte bytes may be shared singletons
-        ):
+        if self._older is not None and framekit_bytes_reusable(<PyObject *>self._older, length):
             frame = self._older
             memcpy(PyBytes_AS_STRING(frame), start, length)
-            framekit_forget_hash(older)
+            framekit_forget_hash(<PyObject *>frame)
         else:
             frame = PyBytes_FromStringAndSize(start, length)
         self._older = self._recent
@@ -769,6 +742,9 @@ cdef class _FrameDecoder:
             self._append(self._cdata + self._cpos, self._clen - self._cpos)
             self._chunk = None
             self._chunk_view = None
+            # frames kept for reuse view the chunk: they would keep it alive, and cannot be
+            # re-pointed into the store anyway
+            self._forget_frames()
         return 0
 
     cdef Py_ssize_t _complete(self, const char *data, Py_ssize_t pos, Py_ssize_t n) except -1:
@@ -866,16 +842,33 @@ cdef class _FrameDecoder:
         self._chunk_view = None
         return 0
 
-    cdef int _release_window(self) except -1:
-        # Released so that a stale view cannot write into the storage; unless its caller still
-        # holds an export of it (uvloop does, until buffer_updated() returns): then the export
-        # ends when that caller lets go, and the block counts as viewed until it has.
-        if self._window is not None:
-            try:
-                self._window.release()
-            except BufferError:
-                pass
-            self._window = None
+    cdef bint _release_window(self) except -1:
+        """Release the get_buffer() view, so that it cannot write into the storage any more.
+        True when views cut from it (slices, casts, memoryview()s of it) are still alive: they
+        could still write into the region, which the caller must then leave (_evacuate).
+        An export of the view itself may outlive this (uvloop holds one until buffer_updated()
+        returns): the block then counts as viewed until it ends, and is not reused before."""
+        cdef bint shared
+        if self._window is None:
+            return False
+        shared = framekit_view_shared(<PyObject *>self._window)
+        try:
+            self._window.release()
+        except BufferError:
+            pass
+        self._window = None
+        return shared
+
+    cdef int _evacuate(self) except -1:
+        """Move the unread bytes to a fresh block and leave the current one to the stale views
+        of a get_buffer() region that could still write into it."""
+        cdef Py_ssize_t unread = self._wpos - self._rpos
+        cdef _Block fresh = _Block(_grown(unread), self._pool)
+        self._forget_frames()
+        memcpy(fresh.data, self._block.data + self._rpos, unread)
+        self._block, self._store_view = fresh, PyMemoryView_FromObject(fresh)
+        self._rpos = 0
+        self._wpos = unread
         return 0
 
 
@@ -969,7 +962,8 @@ cdef class LengthFieldDecoder(_FrameDecoder):
             self._bad_total = total
             self._bad_header_end = header_end
             return PARSE_CORRUPT
-        if self._strip > total:
+        # Too long is checked first (by the caller), as Netty does: such a frame is discarded
+        if self._strip > total and total <= self._max_total:
             self._corruption = STRIP_PAST_END
             self._bad_total = total
             return PARSE_CORRUPT
@@ -1056,7 +1050,7 @@ cdef class VarintLengthDecoder(_FrameDecoder):
             return PARSE_CORRUPT
         strip = header_end if self._strip < 0 else self._strip
         self._start = strip
-        if strip > total:
+        if strip > total and total <= self._max_total:  # too long is checked first
             self._corruption = STRIP_PAST_END
             self._bad_total = total
             return PARSE_CORRUPT
@@ -1335,6 +1329,7 @@ cdef class DelimiterEncoder:
 # --- encoders -----------------------------------------------------------------------------------
 
 
+@cython.auto_pickle(False)  # it holds raw pointers: never pickled
 cdef class _Payloads:
     """The buffers of a batch of payloads, held while they are measured and then copied."""
 

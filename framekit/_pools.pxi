@@ -7,6 +7,7 @@
 
 
 @cython.final
+@cython.auto_pickle(False)  # it holds raw pointers: never pickled
 cdef class PooledBuffer:
     """A writable buffer of exactly the size asked for, from a :class:`BufferPool`. Give it
     back with ``release()``, ``pool.release(buf)`` or a ``with`` block; after that, using it
@@ -19,8 +20,12 @@ cdef class PooledBuffer:
     cdef Py_ssize_t _exports
     cdef bint _released
 
+    def __init__(self, *args, **kwargs):
+        # only BufferPool.acquire() makes them (it does not call __init__)
+        raise TypeError("PooledBuffer objects come from BufferPool.acquire()")
+
     def __getbuffer__(self, Py_buffer *view, int flags):
-        if self._released:
+        if self._released or self._pool is None:
             raise ValueError("operation on a released pooled buffer")
         _fill_view(view, flags, self._data, &self._size, False)
         view.obj = self
@@ -31,7 +36,29 @@ cdef class PooledBuffer:
 
     def release(self):
         """Give the buffer back to its pool."""
+        if self._pool is None:
+            raise ValueError("this buffer was not acquired from a pool")
         self._pool._release(self)
+
+    # the sequence behaviour of the pure twin's bytearray-based buffer
+    def __getitem__(self, index):
+        return memoryview(self)[index]
+
+    def __setitem__(self, index, value):
+        memoryview(self)[index] = value
+
+    def __eq__(self, other):
+        try:
+            theirs = memoryview(other)
+        except TypeError:
+            return NotImplemented
+        return memoryview(self) == theirs
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None
 
     @property
     def released(self):
@@ -49,7 +76,7 @@ cdef class PooledBuffer:
         return self
 
     def __exit__(self, *exc):
-        if not self._released:
+        if not self._released and self._pool is not None:
             self._pool._release(self)
 
     def __dealloc__(self):
@@ -58,6 +85,7 @@ cdef class PooledBuffer:
 
 
 @cython.final
+@cython.auto_pickle(False)  # it holds raw pointers: never pickled
 cdef class BufferPool:
     """Reusable writable buffers in size classes. ``acquire(size)`` gives a buffer of exactly
     ``size`` bytes from the smallest class that fits; requests above the largest class are
@@ -140,15 +168,19 @@ cdef class BufferPool:
                 return i
         return -1
 
-    def acquire(self, Py_ssize_t size):
+    def acquire(self, size):
         """A writable buffer of exactly ``size`` bytes."""
         cdef Py_ssize_t index, capacity
         cdef char *data
         cdef PooledBuffer buf
+        cdef Py_ssize_t n
+        if type(size) is not int:
+            size = C.check_acquire_size(size)  # TypeError for bool and non-ints, as the twin
         if size < 0:
             raise ValueError(f"size must be >= 0, got {size}")
-        index = self._class_of(size)
-        capacity = self._sizes[index] if index >= 0 else size
+        n = size
+        index = self._class_of(n)
+        capacity = self._sizes[index] if index >= 0 else n
         if 0 <= self._max_in_use < self._in_use + capacity:
             raise PoolExhaustedError(
                 f"acquiring {capacity} bytes would exceed max_in_use_bytes={self._max_in_use}"
@@ -169,7 +201,7 @@ cdef class BufferPool:
             self._peak = self._in_use
         buf._pool = self
         buf._data = data
-        buf._size = size
+        buf._size = n
         buf._capacity = capacity
         buf._exports = 0
         buf._released = False
@@ -262,6 +294,7 @@ cdef uint32_t *_grow_u32(uint32_t *array, Py_ssize_t n) except NULL:
 
 
 @cython.final
+@cython.auto_pickle(False)  # it holds raw pointers: never pickled
 cdef class Slab:
     """Typed fixed-size records in one contiguous block of memory, addressed by handles.
 

@@ -15,9 +15,9 @@ on to fresh storage every time, and never gives pooled storage back while the de
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import struct
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
@@ -106,6 +106,7 @@ class _FrameDecoder:
         "_store_view",
         "_trim",
         "_window",
+        "_window_refs",
         "_wpos",
     )
 
@@ -134,6 +135,7 @@ class _FrameDecoder:
         self._chunk_view: Optional[memoryview] = None
         self._cpos = 0
         self._window: Optional[memoryview] = None
+        self._window_refs = 0  # references to the store before the window was cut from it
         self._start = 0  # where the delivered part of the frame just parsed begins
         self._trim = 0  # bytes at its end that are not delivered (a stripped delimiter)
         self._delimiter_length = 0  # the delimiter ending it
@@ -145,7 +147,8 @@ class _FrameDecoder:
     def _clear(self) -> None:
         self._end_batch()
         self._drop_buffered()
-        self._release_window()
+        if self._release_window():
+            self._evacuate()
         self._starved = True  # the store holds at most one incomplete frame, and no chunk
         self._discard = 0  # bytes of an oversized frame still to be discarded
         self._discard_error: Optional[FrameTooLongError] = None  # raised once discarding ends
@@ -182,7 +185,8 @@ class _FrameDecoder:
         self._check_usable()
         if self._eof:
             raise ValueError(C.MSG_AFTER_EOF)
-        self._release_window()
+        if self._release_window():
+            self._evacuate()
         data = _as_bytes(data)
         pos = 0
         if self._discard:
@@ -261,6 +265,13 @@ class _FrameDecoder:
     def __iter__(self) -> Iterator[C.Frame]:
         """Yield complete frames until more data is needed."""
         return chain.from_iterable(self._batches())
+
+    def __next__(self) -> C.Frame:
+        """The next complete frame; ``StopIteration`` when more data is needed."""
+        frame = self.next_frame()
+        if frame is None:
+            raise StopIteration
+        return frame
 
     def _batches(self) -> Iterator[Iterator[C.Frame]]:
         """Frames in batches: all the complete frames that lie in the buffer at the read position
@@ -351,10 +362,12 @@ class _FrameDecoder:
         self._check_usable()
         if self._eof:
             raise ValueError(C.MSG_AFTER_EOF)
-        self._release_window()
+        if self._release_window():
+            self._evacuate()
         self._absorb_chunk()
         want = max(want, self._rest_of_frame())
         self._reserve(want)
+        self._window_refs = _refs(self._store)
         self._window = memoryview(self._store)[self._wpos : self._wpos + want]
         return self._window
 
@@ -367,7 +380,7 @@ class _FrameDecoder:
             raise TypeError(f"nbytes must be an int, not {type(nbytes).__name__}")
         if not 0 <= nbytes <= len(window):
             raise ValueError(C.msg_bad_nbytes(nbytes, len(window)))
-        self._release_window()
+        stale = self._release_window()
         if self._discard:
             skipped = self._discard_bytes(nbytes)
             self._rpos = self._wpos = self._wpos + skipped
@@ -375,13 +388,17 @@ class _FrameDecoder:
         if nbytes:
             self._wpos += nbytes
             self._starved = False
+        if stale:
+            self._evacuate()
+        if nbytes:
             self._drop_ahead()
 
     def feed_eof(self) -> None:
         """End of stream. Raises the error it causes at once when nothing complete comes before
         it; otherwise ``next_frame()`` returns what comes first and then raises it."""
         self._check_usable()
-        self._release_window()
+        if self._release_window():
+            self._evacuate()
         if self._eof:
             return
         self._eof = True
@@ -659,14 +676,45 @@ class _FrameDecoder:
         self._rpos = self._wpos  # positions move back only through _reserve's check
         self._chunk = self._chunk_view = None
 
-    def _release_window(self) -> None:
-        # Released so that a stale view cannot write into the storage; unless its caller still
-        # holds an export of it (uvloop does, until buffer_updated() returns): then the export
-        # ends when that caller lets go, and the store cannot be resized until it has.
+    def _release_window(self) -> bool:
+        """Release the get_buffer() view, so that it cannot write into the store any more. True
+        when a view cut from it (a slice, a cast, a memoryview() of it) may still be alive and
+        write into the region, which the caller must then leave (_evacuate): the store has more
+        references than before the window was cut (each live view's managed buffer holds one).
+        Where that cannot be told (an export of the window itself still alive, as uvloop holds
+        one until buffer_updated() returns; an interpreter without reference counts), it is
+        assumed: the received bytes are then moved, a copy the compiled core does not make."""
         window, self._window = self._window, None
-        if window is not None:
-            with contextlib.suppress(BufferError):
-                window.release()
+        if window is None:
+            return False
+        try:
+            window.release()
+        except BufferError:
+            return True
+        return not _REFCOUNTS or _refs(self._store) > self._window_refs
+
+    def _evacuate(self) -> None:
+        """Move the unread bytes to a fresh store and leave the current one to the stale views
+        of a get_buffer() region that could still write into it."""
+        store = self._store
+        unread = self._wpos - self._rpos
+        size = max(C.DEFAULT_READ_SIZE, unread)
+        self._store_view = None
+        fresh = bytearray(size) if self._pool is None else self._pool.acquire(size)
+        fresh[:unread] = store[self._rpos : self._wpos]
+        self._store = fresh
+        if isinstance(store, PooledBuffer) and _RESIZE_REFUSED_WHILE_VIEWED:
+            self._retired.append(store)  # given back once no view of it is alive
+        self._rpos, self._wpos = 0, unread
+
+
+def _refs(store: bytearray) -> int:
+    """The references to ``store`` (a live memoryview's managed buffer holds one); 0 where the
+    interpreter keeps no count (PyPy)."""
+    return sys.getrefcount(store) if _REFCOUNTS else 0
+
+
+_REFCOUNTS = hasattr(sys, "getrefcount")
 
 
 def _resize_refused_while_viewed() -> bool:
@@ -770,7 +818,7 @@ class LengthFieldDecoder(_FrameDecoder):
         total = header_end + value + self._adjustment
         if total < header_end:
             raise CorruptFrameError(C.msg_short_frame(total, header_end))
-        if self._strip > total:
+        if self._strip > total and total <= self._max_total:  # too long is checked first
             raise CorruptFrameError(C.msg_strip(self._strip, total))
         return total
 
@@ -871,7 +919,7 @@ class VarintLengthDecoder(_FrameDecoder):
         if total < header_end:
             raise CorruptFrameError(C.msg_short_frame(total, header_end))
         strip = header_end if self._strip < 0 else self._strip
-        if strip > total:
+        if strip > total and total <= self._max_total:  # too long is checked first
             raise CorruptFrameError(C.msg_strip(strip, total))
         self._start = strip
         return total
@@ -1292,9 +1340,16 @@ class PooledBuffer(bytearray):
     _capacity: int
     _released: bool
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        # only BufferPool.acquire() makes them (it does not call this)
+        raise TypeError("PooledBuffer objects come from BufferPool.acquire()")
+
     def release(self) -> None:
         """Give the buffer back to its pool."""
-        self._pool.release(self)
+        pool = getattr(self, "_pool", None)
+        if pool is None:
+            raise ValueError("this buffer was not acquired from a pool")
+        pool.release(self)
 
     @property
     def released(self) -> bool:
@@ -1309,7 +1364,7 @@ class PooledBuffer(bytearray):
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._released:
+        if not getattr(self, "_released", True):
             self._pool.release(self)
 
     def __del__(self) -> None:
@@ -1344,9 +1399,10 @@ class BufferPool:
         max_retained_bytes: int = 64 * 1024 * 1024,
         max_in_use_bytes: Optional[int] = None,
     ) -> None:
-        self._classes, self._max_retained, self._max_in_use = C.check_size_classes(
-            size_classes, max_retained_bytes, max_in_use_bytes
-        )
+        checked = C.check_size_classes(size_classes, max_retained_bytes, max_in_use_bytes)
+        if hasattr(self, "_classes"):
+            raise RuntimeError("BufferPool.__init__ called twice")
+        self._classes, self._max_retained, self._max_in_use = checked
         self._cached = dict.fromkeys(self._classes, 0)  # buffers cached per class
         self._lock = threading.Lock()
         self._in_use = self._retained = self._peak = self._hits = self._misses = 0
@@ -1368,7 +1424,8 @@ class BufferPool:
                 self._misses += 1
             self._in_use += capacity
             self._peak = max(self._peak, self._in_use)
-        buf = PooledBuffer(size)
+        buf = bytearray.__new__(PooledBuffer)
+        bytearray.__init__(buf, size)
         buf._capacity = capacity
         buf._pool = self
         buf._released = False
@@ -1443,10 +1500,13 @@ class Slab:
         align: Optional[int] = None,
         growable: bool = False,
     ) -> None:
-        self._layout = C.SlabLayout(fields, byteorder, align)
+        layout = C.SlabLayout(fields, byteorder, align)
         capacity = C._int("capacity", capacity)
         if not 0 < capacity <= C.MAX_SLOTS:
             raise ValueError(f"capacity must be in 1..{C.MAX_SLOTS}, got {capacity}")
+        if hasattr(self, "_memory"):
+            raise RuntimeError("Slab.__init__ called twice")
+        self._layout = layout
         self._id = C.next_slab_id()
         self._growable = bool(growable)
         self._lock = threading.Lock()
@@ -1514,8 +1574,13 @@ class Slab:
             self._live[slot] = 1
             handle = C.make_handle(self._id, self._generations[slot], slot)
         try:
-            for name, value in values.items():
-                self.set(handle, name, value)
+            # in field order, as the compiled core does, so errors come in a fixed order
+            for name in self._layout.names:
+                if name in values:
+                    self.set(handle, name, values[name])
+            for name in values:
+                if name not in self._layout.names:
+                    raise KeyError(name)
         except BaseException:
             self.free(handle)
             raise

@@ -30,6 +30,8 @@ class SlabRecord:
         return self._handle  # type: ignore[no-any-return]
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # a record made without __init__ has no _slab to ask
+            raise AttributeError(name)
         try:
             return self._slab.get(self._handle, name)
         except KeyError:

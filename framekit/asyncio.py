@@ -138,9 +138,35 @@ class _StreamProtocol(FramedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         if self._connected is not None:
-            result = self._connected(FrameReader(self), FrameWriter(self))
+            try:
+                result = self._connected(FrameReader(self), FrameWriter(self))
+            except Exception as exc:
+                self._callback_failed(exc)
+                return
             if asyncio.iscoroutine(result):
                 self._task = asyncio.get_running_loop().create_task(result)
+                self._task.add_done_callback(self._callback_done)
+
+    def _callback_done(self, task: asyncio.Task[Any]) -> None:
+        # as asyncio.start_server does: an error is reported, and the connection closed
+        if task.cancelled():
+            if self.transport is not None:
+                self.transport.close()
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._callback_failed(exc)
+
+    def _callback_failed(self, exc: BaseException) -> None:
+        asyncio.get_running_loop().call_exception_handler(
+            {
+                "message": "Unhandled exception in client_connected_cb",
+                "exception": exc,
+                "transport": self.transport,
+            }
+        )
+        if self.transport is not None:
+            self.transport.close()
 
     def frame_received(self, frame: Frame) -> None:
         self._items.append(frame)
