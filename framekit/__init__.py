@@ -13,6 +13,8 @@ Environment switches:
 from __future__ import annotations
 
 import os
+import sysconfig
+import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -37,6 +39,14 @@ def _flag(name: str) -> bool:
 
 
 def _select() -> tuple[ModuleType, str]:
+    if sysconfig.get_config_var("Py_GIL_DISABLED") and not _flag("FRAMEKIT_PURE"):
+        # the compiled core relies on the GIL (docs/guarantees.md): it is not built here
+        warnings.warn(
+            "framekit's compiled core does not support free-threaded CPython; the pure-Python "
+            "build is used (set FRAMEKIT_PURE=1 to say so and silence this warning)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     if not _flag("FRAMEKIT_PURE"):
         try:
             from . import _core

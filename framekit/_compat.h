@@ -52,11 +52,11 @@
 #define FRAMEKIT_REUSE_BYTES 0
 #endif
 
-/* Whether ``o`` is referenced once, by its caller alone. 3.14 added the function that says so on
+/* Whether ``o`` is referenced once, by its caller alone. 3.14.0b1 added the function that says so on
  * every build (a reference count of 1 is not enough on free-threaded ones); before it, with the
  * GIL, the count is the answer. There is no macro to test for a function, hence the version. */
 static inline int framekit_unique(PyObject *o) {
-#if PY_VERSION_HEX >= 0x030E0000
+#if PY_VERSION_HEX >= 0x030E00B1
     return PyUnstable_Object_IsUniquelyReferenced(o);
 #else
     return Py_REFCNT(o) == 1;

@@ -34,7 +34,7 @@ from cpython.bytes cimport (
 from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.dict cimport PyDict_GetItem
 from cpython.exc cimport PyErr_Clear, PyErr_Occurred
-from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
+from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
 from libc.stdint cimport int64_t, uint32_t, uint64_t
@@ -63,6 +63,8 @@ cdef extern from "Python.h":
         Py_ssize_t exports
     object PyMemoryView_FromObject(object obj)
     Py_ssize_t Py_REFCNT(PyObject *obj)
+    # errors checked by hand (in noexcept code Cython's own check would print them as ignored)
+    unsigned long long _as_unsigned "PyLong_AsUnsignedLongLong" (object obj) noexcept
 
 
 cdef extern from "_compat.h":

@@ -490,7 +490,7 @@ cdef class Slab:
             if overflow:
                 if kind == SIGNED or overflow < 0:
                     return False
-                bits = PyLong_AsUnsignedLongLong(value)
+                bits = _as_unsigned(value)
                 if bits == <uint64_t>-1 and PyErr_Occurred():
                     PyErr_Clear()
                     return False

@@ -187,20 +187,22 @@ class _FrameDecoder:
             raise ValueError(C.MSG_AFTER_EOF)
         if self._release_window():
             self._evacuate()
+        owned = type(data) is bytes  # framed in place; anything else is copied into the store
         data = _as_bytes(data)
         pos = 0
         if self._discard:
             pos = self._discard_bytes(len(data))
         if pos == len(data):
+            self._drop_ahead()  # as after any feed, even of nothing (the core does too)
             return
         if self._chunk is not None and self._cpos == len(self._chunk):
             self._chunk = self._chunk_view = None
         if self._chunk is None and self._rpos == self._wpos:
-            self._adopt(data, pos)
+            self._take_in(data, pos, owned)
         elif self._starved:
             pos = self._complete(data, pos)
             if pos < len(data):
-                self._adopt(data, pos)
+                self._take_in(data, pos, owned)
         else:
             self._absorb_chunk()
             self._append(memoryview(data)[pos:])
@@ -546,6 +548,14 @@ class _FrameDecoder:
         if not self._discard and self._discard_error is not None:
             self._pending, self._discard_error = self._discard_error, None
         return take
+
+    def _take_in(self, data: bytes, pos: int, owned: bool) -> None:
+        """The rest of a fed object from ``pos``: framed in place when it was ``bytes``, else
+        copied into the store, as the compiled core does (the two agree on what is held)."""
+        if owned:
+            self._adopt(data, pos)
+        else:
+            self._append(memoryview(data)[pos:])
 
     def _adopt(self, data: bytes, pos: int) -> None:
         self._chunk = data
@@ -1439,7 +1449,10 @@ class BufferPool:
         with self._lock:
             if buf._released:
                 raise DoubleFreeError("buffer released twice")
-            del buf[:]  # CPython refuses (BufferError) while any view of it is alive
+            # CPython refuses to resize it while any view of it is alive (also when empty)
+            if _RESIZE_REFUSED_WHILE_VIEWED and _viewed(buf):
+                raise BufferError("a view of this buffer is still alive; release it first")
+            del buf[:]
             buf._released = True
             capacity = buf._capacity
             self._in_use -= capacity

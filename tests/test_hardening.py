@@ -293,6 +293,21 @@ def test_slab_alloc_reports_the_first_bad_field_in_field_order(fk: ModuleType) -
     assert len(slab) == 0
 
 
+def test_slab_values_out_of_range_raise_and_print_nothing(
+    fk: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value too large for its field is an OverflowError, and nothing is reported as an
+    ignored exception on the way (the core printed one from a noexcept fast path)."""
+    ignored: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    slab = fk.Slab([("id", "Q"), ("n", "b")], 4)
+    for name, value in [("id", 2**64), ("id", -1), ("n", 128), ("n", -(2**70))]:
+        with pytest.raises(OverflowError, match=repr(name)):
+            slab.alloc(**{name: value})
+    assert len(slab) == 0
+    assert ignored == []
+
+
 @pytest.mark.parametrize("size", [True, False, 1.0, "1", None])
 def test_buffer_pool_acquire_refuses_non_int_sizes(fk: ModuleType, size: object) -> None:
     with pytest.raises(TypeError, match="size must be an int"):
@@ -468,10 +483,12 @@ def test_compat_header_refuses_unsupported_builds(
     source = tmp_path / "probe.c"
     source.write_text(f'#include <Python.h>\n{define}\n#include "_compat.h"\nint main(void){{}}\n')
     include = sysconfig.get_paths()["include"]
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}  # (scripts/sanitize.sh)
     result = subprocess.run(
         [cc, "-fsyntax-only", f"-I{include}", f"-I{ROOT / 'framekit'}", str(source)],
         capture_output=True,
         text=True,
+        env=env,
     )
     assert result.returncode != 0
     assert message in result.stderr
@@ -482,5 +499,33 @@ def test_compat_header_refuses_unsupported_builds(
         [cc, "-fsyntax-only", f"-I{include}", f"-I{ROOT / 'framekit'}", str(plain)],
         capture_output=True,
         text=True,
+        env=env,
     )
     assert ok.returncode == 0, ok.stderr
+
+
+def test_free_threaded_interpreters_are_told_the_pure_build_is_used(tmp_path: Path) -> None:
+    """On a free-threaded CPython the core is not built; import framekit says so (simulated:
+    this machine has no such interpreter)."""
+    code = textwrap.dedent(
+        """
+        import sysconfig, warnings
+        real = sysconfig.get_config_var
+        sysconfig.get_config_var = lambda name: 1 if name == "Py_GIL_DISABLED" else real(name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import framekit
+        print([str(w.message) for w in caught if w.category is RuntimeWarning])
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRAMEKIT_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "does not support free-threaded CPython" in result.stdout
+    env["FRAMEKIT_PURE"] = "1"
+    quiet = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert quiet.stdout.strip() == "[]"
