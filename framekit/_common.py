@@ -371,3 +371,62 @@ def next_slab_id() -> int:
     """A 15-bit id for a new slab, so that a handle from another slab is recognised (up to the
     id's wrapping after 32767 slabs)."""
     return next(_slab_ids) % ((1 << 15) - 1) + 1
+
+
+# --- batches (SPEC §10): what Slab.alloc, Slab.extend and index() check, in both builds ---------
+
+MSG_INDEX_BUFFERED = "index() needs a decoder with nothing buffered and no end of stream"
+
+
+def check_positional(names: tuple[str, ...], values: tuple[object, ...], named: object) -> None:
+    """``Slab.alloc(*values, **named)``: no more values than fields, none given twice."""
+    if len(values) > len(names):
+        raise TypeError(f"alloc() takes at most {len(names)} field values ({len(values)} given)")
+    for name in named:  # type: ignore[attr-defined]
+        if name in names[: len(values)]:
+            raise TypeError(f"alloc() got multiple values for field {name!r}")
+
+
+def msg_record_size(record_size: int, got: int) -> str:
+    return f"each frame must be exactly the record size, {record_size} bytes; got one of {got}"
+
+
+def int64_pairs(positions: object) -> memoryview:
+    """``positions`` (int64, as index() returns them) as a flat memoryview of format ``"q"``
+    holding (start, end) pairs."""
+    try:
+        view = memoryview(positions)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(msg_not_buffer(positions)) from None
+    if view.itemsize != 8 or view.format.lstrip("@=") not in ("q", "l"):
+        raise TypeError(f"positions must be int64 (format 'q'), not format {view.format!r}")
+    if not view.c_contiguous:
+        raise TypeError(msg_not_buffer(positions))
+    flat = view.cast("B").cast("q")
+    if len(flat) % 2:
+        raise ValueError("positions must hold (start, end) pairs: an even count")
+    return flat
+
+
+def msg_bad_pair(start: int, end: int, data_length: int) -> str:
+    return f"frame ({start}, {end}) is not within the {data_length} bytes"
+
+
+def frame_pairs(data_length: int, positions: object, record_size: int) -> list[int]:
+    """The (start, end) pairs of ``positions``, flattened, each checked to lie in the data and
+    to hold exactly one record."""
+    flat = int64_pairs(positions).tolist()
+    for i in range(0, len(flat), 2):
+        start, end = flat[i], flat[i + 1]
+        if not 0 <= start <= end <= data_length:
+            raise ValueError(msg_bad_pair(start, end, data_length))
+        if end - start != record_size:
+            raise ValueError(msg_record_size(record_size, end - start))
+    return flat
+
+
+def check_count(n: object) -> int:
+    value = _int("n", n)
+    if value < 0:
+        raise ValueError(f"n must be >= 0, got {value}")
+    return value

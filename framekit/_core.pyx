@@ -31,7 +31,7 @@ from cpython.bytes cimport (
     PyBytes_FromStringAndSize,
     PyBytes_GET_SIZE,
 )
-from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_Resize
 from cpython.dict cimport PyDict_GetItem
 from cpython.exc cimport PyErr_Clear, PyErr_Occurred
 from cpython.long cimport PyLong_AsLongLongAndOverflow
@@ -41,6 +41,7 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy, memmove, memset
 
 from . import _common as C
+import array
 import sys
 from struct import error as struct_error
 
@@ -115,6 +116,9 @@ cdef inline void _fill_view(
     view.strides = &view.itemsize if flags & PyBUF_STRIDES else NULL
     view.suboffsets = NULL
     view.internal = NULL
+
+
+cdef class _Payloads
 
 
 include "_pools.pxi"
@@ -390,6 +394,57 @@ cdef class _FrameDecoder:
                 raise
             self._pending = err
         return frames
+
+    def index(self, data):
+        """The positions of every complete frame in ``data``, without a Python object per
+        frame: ``(positions, consumed)``, ``positions`` a read-only memoryview of format
+        ``"q"`` holding the start and end of each frame's delivered bytes within ``data``,
+        ``consumed`` the bytes those frames occupy. It stops before the first incomplete
+        frame, and before a bad one after others; a bad frame first raises its error, as
+        ``next_frame()`` would. The decoder must hold nothing, and is not changed."""
+        cdef Py_buffer view
+        cdef const unsigned char *p
+        cdef Py_ssize_t pos = 0, end, total, n = 0, room = 0
+        cdef Py_ssize_t max_total = self._max_total
+        cdef int64_t *out = NULL
+        cdef bytearray positions = bytearray()
+        self._check_usable()
+        if self.buffered or self._eof or self._pending is not None or self._discard:
+            raise ValueError(C.MSG_INDEX_BUFFERED)
+        _get_payload(data, &view)
+        try:
+            p = <const unsigned char *>view.buf
+            end = view.len
+            while pos < end:
+                total = self._parse(p + pos, end - pos)
+                if total < 0 or total > max_total or total > end - pos:
+                    break  # incomplete, or a bad frame (corrupt ones are negative)
+                if n + 2 > room:
+                    room = 64 if room == 0 else 2 * room
+                    PyByteArray_Resize(positions, room * 8)
+                    out = <int64_t *>PyByteArray_AS_STRING(positions)
+                out[n] = pos + self._start
+                out[n + 1] = pos + total - self._trim
+                n += 2
+                pos += total
+                self._scanned = 0
+        finally:
+            self._scanned = 0
+            PyBuffer_Release(&view)
+        PyByteArray_Resize(positions, n * 8)
+        if n == 0 and pos < end:
+            self._first_error(data)
+        return memoryview(positions).cast("q").toreadonly(), pos
+
+    cdef int _first_error(self, object data) except -1:
+        """Raise what next_frame() raises first for ``data`` (nothing if it waits); the
+        decoder then holds nothing again."""
+        try:
+            self.feed(data)
+            self._next()
+        finally:
+            self._clear()
+        return 0
 
     def get_buffer(self, sizehint=-1):
         """A writable region of the decoder's storage for ``recv_into``; see ``buffer_updated``.

@@ -427,40 +427,136 @@ cdef class Slab:
             raise StaleHandleError(f"handle {handle:#x} is stale (its record was freed)")
         return slot
 
-    def alloc(self, **values):
-        """A new record (unset fields zero); returns its handle."""
+    cdef int _room(self, Py_ssize_t n) except -1:
+        """Make room for ``n`` more records, or raise PoolExhaustedError with nothing done."""
+        cdef Py_ssize_t free = self._nfree + self._capacity - self._high
+        cdef Py_ssize_t needed
+        if n <= free:
+            return 0
+        needed = self._capacity + n - free
+        if not self._growable or needed > C_MAX_SLOTS:
+            raise PoolExhaustedError(f"slab full ({self._capacity} records)")
+        self._resize(min(max(2 * self._capacity, needed), C_MAX_SLOTS))
+        return 0
+
+    cdef Py_ssize_t _new_slot(self) except -1:
+        """A zeroed record's slot, now live."""
         cdef Py_ssize_t slot
         if self._nfree:
             self._nfree -= 1
             slot = self._free[self._nfree]
         else:
             if self._high == self._capacity:
-                if not self._growable or self._capacity == C_MAX_SLOTS:
-                    raise PoolExhaustedError(f"slab full ({self._capacity} records)")
-                self._resize(min(2 * self._capacity, C_MAX_SLOTS))
+                self._room(1)
             slot = self._high
             self._high += 1
         memset(self._record_at(slot), 0, self._record_size)
         self._live[slot] = 1
         self._count += 1
-        handle = (
+        return slot
+
+    cdef inline uint64_t _handle_of(self, Py_ssize_t slot) noexcept:
+        return (
             (self._id << (C_SLOT_BITS + C_GENERATION_BITS))
             | (<uint64_t>self._generations[slot] << C_SLOT_BITS)
             | <uint64_t>slot
         )
-        if values:
-            try:
-                self._fill(slot, values)
-            except BaseException:
-                self._release_slot(slot)
-                raise
-        return handle
 
-    cdef int _fill(self, Py_ssize_t slot, dict values) except -1:
-        """Set the fields ``values`` names, in field order (so errors come in a fixed order)."""
+    def alloc(self, *values, **named):
+        """A new record: ``values`` fill the fields in order, ``named`` by name, the rest are
+        zero. Returns its handle."""
+        cdef Py_ssize_t slot, i, n = len(values)
+        cdef char *record
+        if n > self._nfields or named:
+            C.check_positional(self._names, values, named)
+        slot = self._new_slot()
+        try:
+            record = self._record_at(slot)
+            for i in range(n):
+                if not self._store(i, record, values[i]):
+                    self._set(slot, self._names[i], values[i])
+            if named:
+                self._fill(slot, named, n)
+        except BaseException:
+            self._release_slot(slot)
+            raise
+        return self._handle_of(slot)
+
+    def alloc_many(self, n):
+        """``n`` new records, all fields zero; their handles in an ``array("Q")``."""
+        cdef Py_ssize_t i, count = C.check_count(n)
+        cdef uint64_t[::1] out
+        self._room(count)
+        handles = array.array("Q", bytes(8 * count))
+        if count:
+            out = handles
+            for i in range(count):
+                out[i] = self._handle_of(self._new_slot())
+        return handles
+
+    def extend(self, frames, *, positions=None):
+        """One record per frame, its bytes copied in, in one call: ``frames`` is any iterable
+        of bytes-like objects of exactly ``record_size`` bytes each, or, with ``positions``
+        (as ``index()`` gives them), the buffer those frames lie in. Returns the handles in
+        order; nothing is allocated when a frame is refused."""
+        cdef _Payloads batch
+        cdef Py_buffer data
+        cdef Py_ssize_t i, count, slot, size = self._record_size
+        cdef int64_t start, end
+        cdef list handles
+        cdef const int64_t[::1] pairs
+        if positions is None:
+            batch = _Payloads(frames)
+            for i in range(batch.count):
+                if batch.views[i].len != size:
+                    raise ValueError(C.msg_record_size(size, batch.views[i].len))
+            self._room(batch.count)
+            handles = []
+            for i in range(batch.count):
+                slot = self._new_slot()
+                memcpy(self._record_at(slot), batch.views[i].buf, size)
+                handles.append(self._handle_of(slot))
+            return handles
+        pairs = C.int64_pairs(positions)
+        count = pairs.shape[0] // 2
+        _get_payload(frames, &data)
+        try:
+            for i in range(count):  # all checked before anything is allocated
+                start, end = pairs[2 * i], pairs[2 * i + 1]
+                if not 0 <= start <= end <= data.len:
+                    raise ValueError(C.msg_bad_pair(start, end, data.len))
+                if end - start != size:
+                    raise ValueError(C.msg_record_size(size, end - start))
+            self._room(count)
+            handles = [None] * count
+            for i in range(count):
+                slot = self._new_slot()
+                memcpy(self._record_at(slot), <const char *>data.buf + pairs[2 * i], size)
+                handles[i] = self._handle_of(slot)
+        finally:
+            PyBuffer_Release(&data)
+        return handles
+
+    def live(self):
+        """Which slots hold a live record: a boolean per row of ``numpy()`` (format ``"?"``),
+        so ``slab.numpy()[slab.live()]`` is the live records. A snapshot."""
+        return memoryview(PyBytes_FromStringAndSize(<char *>self._live, self._capacity)).cast("?")
+
+    def __iter__(self):
+        """The handles of the live records, in slot order (a snapshot)."""
+        cdef Py_ssize_t slot
+        return iter([self._handle_of(slot) for slot in range(self._high) if self._live[slot]])
+
+    def slot(self, handle):
+        """The slot of a live record: its row in ``numpy()`` and ``live()``."""
+        return self._slot(handle)
+
+    cdef int _fill(self, Py_ssize_t slot, dict values, Py_ssize_t first) except -1:
+        """Set the fields ``values`` names from field ``first`` on, in field order (so errors
+        come in a fixed order)."""
         cdef Py_ssize_t i, used = 0
         cdef PyObject *value
-        for i in range(self._nfields):
+        for i in range(first, self._nfields):
             value = PyDict_GetItem(values, self._names[i])
             if value != NULL:
                 used += 1

@@ -15,6 +15,7 @@ on to fresh storage every time, and never gives pooled storage back while the de
 
 from __future__ import annotations
 
+import array
 import ctypes
 import struct
 import sys
@@ -354,6 +355,48 @@ class _FrameDecoder:
                 raise
             self._pending = err
         return frames
+
+    def index(self, data: C.BytesLike) -> tuple[memoryview, int]:
+        """The positions of every complete frame in ``data``, without a Python object per
+        frame: ``(positions, consumed)``, ``positions`` a read-only memoryview of format
+        ``"q"`` holding the start and end of each frame's delivered bytes within ``data``,
+        ``consumed`` the bytes those frames occupy. It stops before the first incomplete
+        frame, and before a bad one after others; a bad frame first raises its error, as
+        ``next_frame()`` would. The decoder must hold nothing, and is not changed."""
+        self._check_usable()
+        if self.buffered or self._eof or self._pending is not None or self._discard:
+            raise ValueError(C.MSG_INDEX_BUFFERED)
+        buf = _as_bytes(data)
+        positions = array.array("q")
+        append = positions.append
+        pos, end = 0, len(buf)
+        max_total = self._max_total
+        try:
+            while pos < end:
+                try:
+                    total = self._parse(buf, pos, end)
+                except CorruptFrameError:
+                    break
+                if total < 0 or total > max_total or total > end - pos:
+                    break
+                append(pos + self._start)
+                append(pos + total - self._trim)
+                pos += total
+                self._scanned = 0
+        finally:
+            self._scanned = 0
+        if not positions and pos < end:
+            self._first_error(data)
+        return memoryview(positions).toreadonly(), pos
+
+    def _first_error(self, data: C.BytesLike) -> None:
+        """Raise what next_frame() raises first for ``data`` (nothing if it waits); the
+        decoder then holds nothing again."""
+        try:
+            self.feed(data)
+            self.next_frame()
+        finally:
+            self.reset()
 
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """A writable region of the decoder's storage for ``recv_into``; see ``buffer_updated``.
@@ -1570,8 +1613,94 @@ class Slab:
             raise StaleHandleError(f"handle {handle:#x} does not belong to this slab")
         return slot, generation
 
-    def alloc(self, **values: Any) -> int:
-        """A new record (unset fields zero); returns its handle."""
+    def alloc(self, *values: Any, **named: Any) -> int:
+        """A new record: ``values`` fill the fields in order, ``named`` by name, the rest are
+        zero. Returns its handle."""
+        names = self._layout.names
+        C.check_positional(names, values, named)
+        handle = self._new_record()
+        try:
+            # in field order, as the compiled core does, so errors come in a fixed order
+            for name, value in zip(names, values):
+                self.set(handle, name, value)
+            for name in names[len(values) :]:
+                if name in named:
+                    self.set(handle, name, named[name])
+            for name in named:
+                if name not in names:
+                    raise KeyError(name)
+        except BaseException:
+            self.free(handle)
+            raise
+        return handle
+
+    def _room(self, n: int) -> None:
+        """Make room for ``n`` more records, or raise PoolExhaustedError with nothing done."""
+        free = len(self._free) + self._capacity - self._high
+        if n <= free:
+            return
+        needed = self._capacity + n - free
+        if not self._growable or needed > C.MAX_SLOTS:
+            raise PoolExhaustedError(f"slab full ({self._capacity} records)")
+        self._resize(min(max(2 * self._capacity, needed), C.MAX_SLOTS))
+
+    def alloc_many(self, n: int) -> array.array[int]:
+        """``n`` new records, all fields zero; their handles in an ``array("Q")``."""
+        n = C.check_count(n)
+        with self._lock:
+            self._room(n)
+        return array.array("Q", [self._new_record() for _ in range(n)])
+
+    def extend(self, frames: Any, *, positions: Any = None) -> list[int]:
+        """One record per frame, its bytes copied in, in one call: ``frames`` is any iterable
+        of bytes-like objects of exactly ``record_size`` bytes each, or, with ``positions``
+        (as ``index()`` gives them), the buffer those frames lie in. Returns the handles in
+        order; nothing is allocated when a frame is refused."""
+        size = self._layout.record_size
+        if positions is None:
+            chunks = []
+            for frame in frames:
+                view = memoryview(_as_bytes(frame))
+                if view.nbytes != size:
+                    raise ValueError(C.msg_record_size(size, view.nbytes))
+                chunks.append(view)
+        else:
+            data = memoryview(_as_bytes(frames))
+            flat = C.frame_pairs(len(data), positions, size)
+            chunks = [data[flat[i] : flat[i + 1]] for i in range(0, len(flat), 2)]
+        with self._lock:
+            self._room(len(chunks))
+        handles = []
+        for chunk in chunks:
+            handle = self._new_record()
+            start = self._offset + self._slot(handle) * size
+            self._memory[start : start + size] = chunk
+            handles.append(handle)
+        return handles
+
+    def live(self) -> memoryview:  # of bools
+        """Which slots hold a live record: a boolean per row of ``numpy()`` (format ``"?"``),
+        so ``slab.numpy()[slab.live()]`` is the live records. A snapshot."""
+        return memoryview(bytes(self._live[: self._capacity])).cast("?")  # type: ignore[return-value]
+
+    def __iter__(self) -> Iterator[int]:
+        """The handles of the live records, in slot order (a snapshot)."""
+        live = self._live
+        generations = self._generations
+        return iter(
+            [
+                C.make_handle(self._id, generations[slot], slot)
+                for slot in range(self._high)
+                if live[slot]
+            ]
+        )
+
+    def slot(self, handle: int) -> int:
+        """The slot of a live record: its row in ``numpy()`` and ``live()``."""
+        return self._slot(handle)
+
+    def _new_record(self) -> int:
+        """Allocate a zeroed record; its handle."""
         with self._lock:
             if self._free:
                 slot = self._free.pop()
@@ -1585,19 +1714,7 @@ class Slab:
             start = self._offset + slot * self._layout.record_size
             self._memory[start : start + self._layout.record_size] = bytes(self._layout.record_size)
             self._live[slot] = 1
-            handle = C.make_handle(self._id, self._generations[slot], slot)
-        try:
-            # in field order, as the compiled core does, so errors come in a fixed order
-            for name in self._layout.names:
-                if name in values:
-                    self.set(handle, name, values[name])
-            for name in values:
-                if name not in self._layout.names:
-                    raise KeyError(name)
-        except BaseException:
-            self.free(handle)
-            raise
-        return handle
+            return C.make_handle(self._id, self._generations[slot], slot)
 
     def free(self, handle: int) -> None:
         """Free a record; its handle (and any copy of it) becomes stale."""

@@ -307,6 +307,7 @@ class Lockstep(RuleBasedStateMachine):
             self.both(len, self.slabs)
             self.both(lambda s: s.capacity, self.slabs)
             self.both(lambda s: s.buffer().tobytes(), self.slabs)
+            self.both(lambda s: s.numpy().tobytes(), self.slabs)
 
     def teardown(self) -> None:
         for views in self.views:
