@@ -439,7 +439,7 @@ cdef class Slab:
         self._resize(min(max(2 * self._capacity, needed), C_MAX_SLOTS))
         return 0
 
-    cdef Py_ssize_t _new_slot(self) except -1:
+    cdef inline Py_ssize_t _new_slot(self) except -1:
         """A zeroed record's slot, now live."""
         cdef Py_ssize_t slot
         if self._nfree:
@@ -462,24 +462,26 @@ cdef class Slab:
             | <uint64_t>slot
         )
 
+    @cython.binding(False)  # a plain method descriptor: CPython calls it without a detour
     def alloc(self, *values, **named):
         """A new record: ``values`` fill the fields in order, ``named`` by name, the rest are
         zero. Returns its handle."""
         cdef Py_ssize_t slot, i, n = len(values)
         cdef char *record
-        if n > self._nfields or named:
+        if n > self._nfields or (n and named):
             C.check_positional(self._names, values, named)
         slot = self._new_slot()
-        try:
-            record = self._record_at(slot)
-            for i in range(n):
-                if not self._store(i, record, values[i]):
-                    self._set(slot, self._names[i], values[i])
-            if named:
-                self._fill(slot, named, n)
-        except BaseException:
-            self._release_slot(slot)
-            raise
+        if n or named:
+            try:
+                record = self._record_at(slot)
+                for i in range(n):
+                    if not self._store(i, record, values[i]):
+                        self._set(slot, self._names[i], values[i])
+                if named:
+                    self._fill(slot, named, n)
+            except BaseException:
+                self._release_slot(slot)
+                raise
         return self._handle_of(slot)
 
     def alloc_many(self, n):
