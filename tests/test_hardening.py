@@ -529,3 +529,46 @@ def test_free_threaded_interpreters_are_told_the_pure_build_is_used(tmp_path: Pa
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
     )
     assert quiet.stdout.strip() == "[]"
+
+
+# --- found by the lockstep machine (tests/test_stateful.py) -------------------------------------
+
+
+def test_releasing_a_viewed_empty_buffer_is_refused(fk: ModuleType) -> None:
+    """The twin let go of a 0-byte buffer whose view was alive (deleting nothing from a
+    bytearray does not check its exports); the core refused."""
+    pool = fk.BufferPool()
+    buf = pool.acquire(0)
+    view = memoryview(buf)
+    with pytest.raises(BufferError, match="still alive"):
+        buf.release()
+    view.release()
+    buf.release()
+    assert pool.stats.in_use_bytes == 0
+
+
+def test_an_empty_feed_drops_ahead_as_any_feed(fk: ModuleType) -> None:
+    """After frames were taken, an empty feed runs the drop-ahead step as every feed does: a
+    too-long line at the read position is dropped, so buffered agrees in both builds."""
+    dec = fk.LineDecoder(strip_delimiter=False, max_frame_length=0, fail_fast=False)
+    window = dec.get_buffer(-1)
+    window[:3] = b"\n\r\x00"
+    dec.buffer_updated(3)
+    assert bytes(next(iter(dec))) == b"\n"
+    dec.feed(b"")
+    assert dec.buffered == 0
+
+
+def test_a_mutable_feed_is_held_as_the_core_holds_it(fk: ModuleType) -> None:
+    """A bytearray is copied into the store in both builds (the twin framed its copy in place),
+    so a fail-fast error drops the same bytes and buffered agrees."""
+    dec = fk.DelimiterDecoder(
+        [b"abb", b"b"], strip_delimiter=False, max_frame_length=0, fail_fast=True
+    )
+    with pytest.raises(FrameTooLongError):
+        dec.decode(b"aa")
+    assert dec.buffered == 1
+    dec.feed(bytearray(b"baaa"))
+    with pytest.raises(FrameTooLongError):
+        next(dec)
+    assert dec.buffered == 1
