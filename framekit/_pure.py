@@ -1753,7 +1753,8 @@ class Slab:
             self._layout.structs[index].pack_into(
                 self._memory, start + self._layout.offsets[index], value
             )
-        except struct.error as exc:
+        except (struct.error, ValueError, OverflowError, TypeError) as exc:
+            # (PyPy's struct raises these where CPython's raises struct.error)
             raise C.slab_value_error(name, self._layout.codes[index], value, exc) from None
 
     def record(self, handle: int) -> SlabRecord:
