@@ -19,6 +19,7 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
         ("echo_sockets.py", [], b"echo: 1048576 bytes"),
         ("kv_protocol.py", [], b"reply: ERR line too long\nreply: apple"),
         ("orders.py", ["20000"], b"a cancelled order's handle is stale"),
+        ("replay.py", ["50000"], b"sequence numbers 0..49999, 0 gaps"),
     ],
 )
 def test_example_runs(script: str, args: list[str], expect: bytes) -> None:
