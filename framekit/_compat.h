@@ -25,7 +25,7 @@
 
 #include <Python.h>
 
-#if PY_SSIZE_T_MAX < 0x7FFFFFFFFFFFFFFFLL
+#if SIZEOF_SIZE_T < 8  /* (PY_SSIZE_T_MAX is a cast before 3.10: not for the preprocessor) */
 #error "framekit's compiled core needs a 64-bit Py_ssize_t. On this platform install framekit without it: its pure-Python build has the same API (setup.py skips the extension on 32-bit platforms; or set FRAMEKIT_PURE=1)."
 #endif
 

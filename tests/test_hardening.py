@@ -468,7 +468,7 @@ def test_start_server_reports_callback_errors(run: Any, kind: str) -> None:  # n
     ("define", "message"),
     [
         (
-            "#undef PY_SSIZE_T_MAX\n#define PY_SSIZE_T_MAX 2147483647",
+            "#undef SIZEOF_SIZE_T\n#define SIZEOF_SIZE_T 4",
             "needs a 64-bit Py_ssize_t",
         ),
         ("#define Py_GIL_DISABLED 1", "does not support free-threaded CPython"),
