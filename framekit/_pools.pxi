@@ -498,15 +498,17 @@ cdef class Slab:
 
     def extend(self, frames, *, positions=None):
         """One record per frame, its bytes copied in, in one call: ``frames`` is any iterable
-        of bytes-like objects of exactly ``record_size`` bytes each, or, with ``positions``
-        (as ``index()`` gives them), the buffer those frames lie in. Returns the handles in
-        order; nothing is allocated when a frame is refused."""
+        of bytes-like objects of exactly ``record_size`` bytes each (the handles come back as a
+        list), or, with ``positions`` (as ``index()`` gives them), the buffer those frames lie
+        in (the handles come back as an ``array("Q")``: no Python object per frame). Nothing is
+        allocated when a frame is refused."""
         cdef _Payloads batch
         cdef Py_buffer data
         cdef Py_ssize_t i, count, slot, size = self._record_size
         cdef int64_t start, end
         cdef list handles
         cdef const int64_t[::1] pairs
+        cdef uint64_t[::1] written
         if positions is None:
             batch = _Payloads(frames)
             for i in range(batch.count):
@@ -530,14 +532,16 @@ cdef class Slab:
                 if end - start != size:
                     raise ValueError(C.msg_record_size(size, end - start))
             self._room(count)
-            handles = [None] * count
-            for i in range(count):
-                slot = self._new_slot()
-                memcpy(self._record_at(slot), <const char *>data.buf + pairs[2 * i], size)
-                handles[i] = self._handle_of(slot)
+            out = array.array("Q", bytes(8 * count))  # no Python object per frame
+            if count:
+                written = out
+                for i in range(count):
+                    slot = self._new_slot()
+                    memcpy(self._record_at(slot), <const char *>data.buf + pairs[2 * i], size)
+                    written[i] = self._handle_of(slot)
         finally:
             PyBuffer_Release(&data)
-        return handles
+        return out
 
     def live(self):
         """Which slots hold a live record: a boolean per row of ``numpy()`` (format ``"?"``),

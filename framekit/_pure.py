@@ -1651,11 +1651,12 @@ class Slab:
             self._room(n)
         return array.array("Q", [self._new_record() for _ in range(n)])
 
-    def extend(self, frames: Any, *, positions: Any = None) -> list[int]:
+    def extend(self, frames: Any, *, positions: Any = None) -> Any:
         """One record per frame, its bytes copied in, in one call: ``frames`` is any iterable
-        of bytes-like objects of exactly ``record_size`` bytes each, or, with ``positions``
-        (as ``index()`` gives them), the buffer those frames lie in. Returns the handles in
-        order; nothing is allocated when a frame is refused."""
+        of bytes-like objects of exactly ``record_size`` bytes each (the handles come back as a
+        list), or, with ``positions`` (as ``index()`` gives them), the buffer those frames lie
+        in (the handles come back as an ``array("Q")``: no Python object per frame). Nothing is
+        allocated when a frame is refused."""
         size = self._layout.record_size
         if positions is None:
             chunks = []
@@ -1676,7 +1677,7 @@ class Slab:
             start = self._offset + self._slot(handle) * size
             self._memory[start : start + size] = chunk
             handles.append(handle)
-        return handles
+        return handles if positions is None else array.array("Q", handles)
 
     def live(self) -> memoryview:  # of bools
         """Which slots hold a live record: a boolean per row of ``numpy()`` (format ``"?"``),

@@ -139,7 +139,10 @@ def test_extend_from_positions(fk: ModuleType) -> None:
     for i in range(50):
         positions.extend((16 * i, 16 * i + 16))
     handles = slab.extend(data, positions=memoryview(positions))
+    assert isinstance(handles, array.array)  # no Python object per frame
+    assert handles.typecode == "Q"
     assert [slab.get(h, "b") for h in handles] == [2 * i for i in range(50)]
+    assert len(slab.extend(data, positions=memoryview(array.array("q")))) == 0
     # numpy int64 positions too
     slab.extend(data, positions=numpy.frombuffer(positions, dtype=numpy.int64))
     assert len(slab) == 100
