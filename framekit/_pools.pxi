@@ -462,23 +462,36 @@ cdef class Slab:
             | <uint64_t>slot
         )
 
-    @cython.binding(False)  # a plain method descriptor: CPython calls it without a detour
     def alloc(self, *values, **named):
-        """A new record: ``values`` fill the fields in order, ``named`` by name, the rest are
+        """alloc(*values, **named)
+        A new record: ``values`` fill the fields in order, ``named`` by name, the rest are
         zero. Returns its handle."""
-        cdef Py_ssize_t slot, i, n = len(values)
+        # (replaced at import by a METH_FASTCALL entry that takes its arguments as a C vector,
+        # with no tuple or dict built per call: _slab_alloc below; this one documents it)
+        return _slab_alloc(self, NULL, 0, NULL)  # pragma: no cover
+
+    cdef object _alloc_vector(self, PyObject **args, Py_ssize_t nargs, PyObject *kwnames):
+        """alloc() with its arguments as CPython's vectorcall hands them over."""
+        cdef Py_ssize_t slot, i, nkw = 0
         cdef char *record
-        if n > self._nfields or (n and named):
+        cdef dict named = None
+        if kwnames != NULL:
+            nkw = PyTuple_GET_SIZE(<object>kwnames)
+        if nargs > self._nfields or (nargs and nkw):
+            values = tuple([<object>args[i] for i in range(nargs)])
+            named = {(<object>kwnames)[i]: <object>args[nargs + i] for i in range(nkw)}
             C.check_positional(self._names, values, named)
+        if nkw and named is None:
+            named = {(<object>kwnames)[i]: <object>args[nargs + i] for i in range(nkw)}
         slot = self._new_slot()
-        if n or named:
+        if nargs or nkw:
             try:
                 record = self._record_at(slot)
-                for i in range(n):
-                    if not self._store(i, record, values[i]):
-                        self._set(slot, self._names[i], values[i])
-                if named:
-                    self._fill(slot, named, n)
+                for i in range(nargs):
+                    if not self._store(i, record, <object>args[i]):
+                        self._set(slot, self._names[i], <object>args[i])
+                if nkw:
+                    self._fill(slot, named, nargs)
             except BaseException:
                 self._release_slot(slot)
                 raise
@@ -717,3 +730,39 @@ cdef class Slab:
     @property
     def fields(self):
         return self._layout.names
+
+
+cdef object _slab_alloc(object self, PyObject **args, Py_ssize_t nargs, PyObject *kwnames):
+    # METH_FASTCALL | METH_KEYWORDS: positional arguments, then keyword values named by kwnames
+    return (<Slab>self)._alloc_vector(args, nargs, kwnames)
+
+
+cdef extern from *:
+    """
+    /* Slab.alloc as a METH_FASTCALL | METH_KEYWORDS method: CPython passes the arguments as a
+       C vector, so a call with positional values builds no tuple and no dict (a Cython def
+       taking *values, **named gets both on every call). Installed into the type's own
+       dictionary once, at import, before any Slab exists. */
+    static PyMethodDef framekit_slab_alloc_def = {"alloc", NULL, METH_FASTCALL | METH_KEYWORDS,
+        "alloc($self, /, *values, **named)\\n--\\n\\n"
+        "A new record: ``values`` fill the fields in order, ``named`` by name, the rest are\\n"
+        "zero. Returns its handle."};
+    static int framekit_install_fastcall(PyTypeObject *type, PyMethodDef *def, void *meth) {
+        PyObject *descr;
+        int rc;
+        def->ml_meth = (PyCFunction)meth;
+        descr = PyDescr_NewMethod(type, def);
+        if (descr == NULL) return -1;
+        rc = PyDict_SetItemString(type->tp_dict, def->ml_name, descr);
+        Py_DECREF(descr);
+        PyType_Modified(type);
+        return rc;
+    }
+    """
+    ctypedef struct PyMethodDef:
+        pass
+    PyMethodDef framekit_slab_alloc_def
+    int framekit_install_fastcall(PyTypeObject *type, PyMethodDef *d, void *meth) except -1
+
+
+framekit_install_fastcall(<PyTypeObject *>Slab, &framekit_slab_alloc_def, <void *>_slab_alloc)
