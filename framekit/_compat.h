@@ -64,13 +64,14 @@ static inline int framekit_unique(PyObject *o) {
 }
 
 /* A memoryview we cut earlier that nobody else holds, unreleased, unexported and without weak
- * references, sharing ``base``'s managed buffer: re-pointing it cannot be observed through the
- * object (its id() and gc referents aside, see docs/concepts.md). PyMemoryView_Check comes first:
- * the object may be anything the decoder kept, and only a memoryview has these fields. */
+ * references, sharing ``base``'s managed buffer (``base``: a memoryview the decoder made of its
+ * storage): re-pointing it cannot be observed through the object (its id() and gc referents
+ * aside, see docs/concepts.md). PyMemoryView_Check comes first: ``frame`` may be anything the
+ * decoder kept (a bytes frame of copy=True), and only a memoryview has these fields. */
 static inline int framekit_view_reusable(PyObject *frame, PyObject *base) {
 #if FRAMEKIT_REUSE_FRAMES
     PyMemoryViewObject *mv;
-    if (!PyMemoryView_Check(frame) || !PyMemoryView_Check(base)) return 0;
+    if (!PyMemoryView_Check(frame)) return 0;
     mv = (PyMemoryViewObject *)frame;
     return framekit_unique(frame)
         && mv->mbuf == ((PyMemoryViewObject *)base)->mbuf

@@ -296,8 +296,7 @@ cdef class _FrameDecoder:
     cdef int _clear(self) except -1:
         self._forget_frames()
         self._drop_buffered()
-        if self._release_window():
-            self._evacuate()
+        self._leave_window()
         self._starved = True
         self._discard = 0
         self._discard_error = None
@@ -349,8 +348,7 @@ cdef class _FrameDecoder:
         self._check_usable()
         if self._eof:
             raise ValueError(C.MSG_AFTER_EOF)
-        if self._release_window():
-            self._evacuate()
+        self._leave_window()
         if PyBytes_CheckExact(data):
             self._feed(data, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
         else:
@@ -458,8 +456,7 @@ cdef class _FrameDecoder:
         self._check_usable()
         if self._eof:
             raise ValueError(C.MSG_AFTER_EOF)
-        if self._release_window():
-            self._evacuate()
+        self._leave_window()
         self._absorb_chunk()
         rest = self._rest_of_frame()
         if rest > want:
@@ -502,8 +499,7 @@ cdef class _FrameDecoder:
         it; otherwise ``next_frame()`` returns what comes first and then raises it."""
         cdef Py_ssize_t total, avail
         self._check_usable()
-        if self._release_window():
-            self._evacuate()
+        self._leave_window()
         if self._eof:
             return None
         self._eof = True
@@ -612,7 +608,9 @@ cdef class _FrameDecoder:
         """A frame cut from ``base``. In a loop like ``for frame in decoder`` the frame returned
         two calls ago has been dropped by then; reusing it saves an allocation per frame."""
         cdef object view
-        if self._older is not None and framekit_view_reusable(<PyObject *>self._older, <PyObject *>base):
+        if self._older is not None and framekit_view_reusable(
+            <PyObject *>self._older, <PyObject *>base
+        ):
             view = self._older
             framekit_point(<PyObject *>view, start, length)
         else:
@@ -916,6 +914,12 @@ cdef class _FrameDecoder:
             pass
         self._window = None
         return shared
+
+    cdef int _leave_window(self) except -1:
+        """Release the get_buffer() view; leave its memory to any view still cut from it."""
+        if self._release_window():
+            self._evacuate()
+        return 0
 
     cdef int _evacuate(self) except -1:
         """Move the unread bytes to a fresh block and leave the current one to the stale views

@@ -477,12 +477,11 @@ cdef class Slab:
         cdef dict named = None
         if kwnames != NULL:
             nkw = PyTuple_GET_SIZE(<object>kwnames)
+        if nkw:
+            named = {(<object>kwnames)[i]: <object>args[nargs + i] for i in range(nkw)}
         if nargs > self._nfields or (nargs and nkw):
             values = tuple([<object>args[i] for i in range(nargs)])
-            named = {(<object>kwnames)[i]: <object>args[nargs + i] for i in range(nkw)}
-            C.check_positional(self._names, values, named)
-        if nkw and named is None:
-            named = {(<object>kwnames)[i]: <object>args[nargs + i] for i in range(nkw)}
+            C.check_positional(self._names, values, named if nkw else ())
         slot = self._new_slot()
         if nargs or nkw:
             try:

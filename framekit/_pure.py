@@ -148,8 +148,7 @@ class _FrameDecoder:
     def _clear(self) -> None:
         self._end_batch()
         self._drop_buffered()
-        if self._release_window():
-            self._evacuate()
+        self._leave_window()
         self._starved = True  # the store holds at most one incomplete frame, and no chunk
         self._discard = 0  # bytes of an oversized frame still to be discarded
         self._discard_error: Optional[FrameTooLongError] = None  # raised once discarding ends
@@ -186,8 +185,7 @@ class _FrameDecoder:
         self._check_usable()
         if self._eof:
             raise ValueError(C.MSG_AFTER_EOF)
-        if self._release_window():
-            self._evacuate()
+        self._leave_window()
         owned = type(data) is bytes  # framed in place; anything else is copied into the store
         data = _as_bytes(data)
         pos = 0
@@ -407,8 +405,7 @@ class _FrameDecoder:
         self._check_usable()
         if self._eof:
             raise ValueError(C.MSG_AFTER_EOF)
-        if self._release_window():
-            self._evacuate()
+        self._leave_window()
         self._absorb_chunk()
         want = max(want, self._rest_of_frame())
         self._reserve(want)
@@ -442,8 +439,7 @@ class _FrameDecoder:
         """End of stream. Raises the error it causes at once when nothing complete comes before
         it; otherwise ``next_frame()`` returns what comes first and then raises it."""
         self._check_usable()
-        if self._release_window():
-            self._evacuate()
+        self._leave_window()
         if self._eof:
             return
         self._eof = True
@@ -745,6 +741,11 @@ class _FrameDecoder:
         except BufferError:
             return True
         return not _REFCOUNTS or _refs(self._store) > self._window_refs
+
+    def _leave_window(self) -> None:
+        """Release the get_buffer() view; leave its memory to any view still cut from it."""
+        if self._release_window():
+            self._evacuate()
 
     def _evacuate(self) -> None:
         """Move the unread bytes to a fresh store and leave the current one to the stale views
