@@ -277,6 +277,8 @@ def msg_not_buffer(data: object) -> str:
 import struct as _struct  # noqa: E402
 
 _SLAB_CODES = set("bBhHiIlLqQnNefd?")
+# numpy's kind of each struct code (e, f, d: "f"), sized by what struct gives the field
+_NUMPY_KINDS = {"s": "S", "?": "b", **dict.fromkeys("bhilqn", "i"), **dict.fromkeys("BHILQN", "u")}
 SLOT_BITS = 24  #: a slab holds at most 2**24 records
 GENERATION_BITS = 24  #: a slot's generation wraps after 2**24 reuses
 MAX_SLOTS = 1 << SLOT_BITS
@@ -334,9 +336,12 @@ class SlabLayout:
     def dtype(self) -> dict[str, object]:
         """A numpy structured dtype description of a record."""
         order = {"@": "=", "<": "<", ">": ">"}[self.prefix]
-        numpy_codes = {"?": "b1", "n": "p", "N": "P"}
-        formats = [order + numpy_codes.get(c, c) for c in self.codes]
-        formats = [f"S{c[:-1] or 1}" if c.endswith("s") else f for c, f in zip(self.codes, formats)]
+        formats = []
+        for code, packer in zip(self.codes, self.structs):
+            # by the size struct gives the field: numpy's "l" is a C long, struct's "<l" 4 bytes
+            kind = _NUMPY_KINDS.get(code[-1], "f")
+            prefix = "" if kind in "Sb" else order
+            formats.append(f"{prefix}{kind}{packer.size}")
         return {
             "names": list(self.names),
             "formats": formats,
