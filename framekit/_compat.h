@@ -16,6 +16,10 @@
  *                           A struct field cannot be tested by the preprocessor: every header
  *                           read (up to 3.15) has ob_shash, later ones are not trusted.
  *
+ *   FRAMEKIT_COMPACT_INTS   an int below 2**30 in magnitude is read without a call: through
+ *                           PyUnstable_Long_IsCompact/CompactValue from 3.12 (public, unstable),
+ *                           through ob_size and ob_digit[0] (longintrepr.h) before it.
+ *
  * The core needs a 64-bit Py_ssize_t (lengths above 2**62 mark its special results); 32-bit
  * platforms use the pure-Python build, which setup.py installs there without compiling this.
  * Free-threaded CPython: the core is not built there (setup.py), see docs/guarantees.md.
@@ -123,6 +127,25 @@ static inline void framekit_forget_hash(PyObject *o) {
     _Py_COMP_DIAG_POP
 #else
     (void)o;
+#endif
+}
+
+/* Whether ``o``, an exact int, is compact (one digit: below 2**30 in magnitude); if so its value
+ * is put in ``value``. */
+#if PY_VERSION_HEX < 0x030B0000
+#include <longintrepr.h>  /* (Python.h includes it itself from 3.11) */
+#endif
+#define FRAMEKIT_COMPACT_INTS 1
+static inline int framekit_compact_int(PyObject *o, long long *value) {
+#if PY_VERSION_HEX >= 0x030C0000
+    if (!PyUnstable_Long_IsCompact((PyLongObject *)o)) return 0;
+    *value = (long long)PyUnstable_Long_CompactValue((PyLongObject *)o);
+    return 1;
+#else
+    Py_ssize_t size = Py_SIZE(o);
+    if (size < -1 || size > 1) return 0;
+    *value = (long long)size * (long long)((PyLongObject *)o)->ob_digit[0];
+    return 1;
 #endif
 }
 

@@ -31,10 +31,11 @@ from cpython.bytes cimport (
     PyBytes_FromStringAndSize,
     PyBytes_GET_SIZE,
 )
+from cpython cimport array
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_Resize
 from cpython.dict cimport PyDict_GetItem
 from cpython.exc cimport PyErr_Clear, PyErr_Occurred
-from cpython.long cimport PyLong_AsLongLongAndOverflow
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.tuple cimport PyTuple_GET_SIZE
@@ -66,7 +67,6 @@ cdef extern from "Python.h":
     object PyMemoryView_FromObject(object obj)
     Py_ssize_t Py_REFCNT(PyObject *obj)
     # errors checked by hand (in noexcept code Cython's own check would print them as ignored)
-    unsigned long long _as_unsigned "PyLong_AsUnsignedLongLong" (object obj) noexcept
 
 
 cdef extern from "_compat.h":
@@ -77,6 +77,19 @@ cdef extern from "_compat.h":
     bint framekit_view_shared(PyObject *view) noexcept
     bint framekit_bytes_reusable(PyObject *o, Py_ssize_t length) noexcept
     void framekit_forget_hash(PyObject *o) noexcept
+    bint framekit_compact_int(object o, long long *value) noexcept
+
+
+cdef extern from "_memory.h":
+    # big zeroed blocks (in huge pages where the system has them), and a record field's bytes
+    char *framekit_zeroed(size_t size) noexcept
+    char *framekit_resized(char *p, size_t size) noexcept
+    void PyMem_RawFree(void *p) noexcept
+    uint64_t _as_unsigned "framekit_as_u64" (object obj) noexcept  # errors checked by hand
+    Py_ssize_t framekit_gather(
+        char *dst, const char *src, Py_ssize_t len, const int64_t *pairs, Py_ssize_t count,
+        Py_ssize_t size, uint64_t *handles, uint64_t first) noexcept
+    bint framekit_put(char *at, uint64_t bits, Py_ssize_t width, bint swap) noexcept
 
 
 cdef Py_ssize_t DEFAULT_READ_SIZE = C.DEFAULT_READ_SIZE
@@ -315,6 +328,10 @@ cdef class _FrameDecoder:
         Sets ``self._start``."""
         return PARSE_CORRUPT
 
+    cdef Py_ssize_t _least_frame(self) noexcept:
+        """No complete frame occupies fewer bytes than this (at least 1)."""
+        return 1
+
     cdef object _huge_length(self):
         return int(self._huge_header_end) + int(self._huge_value) + self._adjustment_value()
 
@@ -405,23 +422,32 @@ cdef class _FrameDecoder:
         cdef const unsigned char *p
         cdef Py_ssize_t pos = 0, end, total, n = 0, room = 0
         cdef Py_ssize_t max_total = self._max_total
-        cdef int64_t *out = NULL
-        cdef bytearray positions = bytearray()
+        cdef int64_t *out
+        cdef _Memory positions
         self._check_usable()
         if self.buffered or self._eof or self._pending is not None or self._discard:
             raise ValueError(C.MSG_INDEX_BUFFERED)
         _get_payload(data, &view)
         try:
+            # Room for as many frames as could fit: memory that is never written costs nothing
+            # (the system maps it when first written), and the end is given back below.
+            room = 2 * (view.len // self._least_frame() + 1)  # int64s
+            try:
+                positions = _Memory(room * 8, 8, True)
+            except MemoryError:  # a system that will not promise that much: grow as needed
+                room = 4096
+                positions = _Memory(room * 8, 8, True)
+            out = <int64_t *>positions.data
             p = <const unsigned char *>view.buf
             end = view.len
             while pos < end:
                 total = self._parse(p + pos, end - pos)
                 if total < 0 or total > max_total or total > end - pos:
                     break  # incomplete, or a bad frame (corrupt ones are negative)
-                if n + 2 > room:
-                    room = 64 if room == 0 else 2 * room
-                    PyByteArray_Resize(positions, room * 8)
-                    out = <int64_t *>PyByteArray_AS_STRING(positions)
+                if n == room:
+                    room *= 2
+                    positions.resize(room * 8)  # (nothing views it yet)
+                    out = <int64_t *>positions.data
                 out[n] = pos + self._start
                 out[n + 1] = pos + total - self._trim
                 n += 2
@@ -430,10 +456,10 @@ cdef class _FrameDecoder:
         finally:
             self._scanned = 0
             PyBuffer_Release(&view)
-        PyByteArray_Resize(positions, n * 8)
+        positions.resize(n * 8)
         if n == 0 and pos < end:
             self._first_error(data)
-        return memoryview(positions).cast("q").toreadonly(), pos
+        return memoryview(positions), pos
 
     cdef int _first_error(self, object data) except -1:
         """Raise what next_frame() raises first for ``data`` (nothing if it waits); the
@@ -1009,6 +1035,9 @@ cdef class LengthFieldDecoder(_FrameDecoder):
     cdef Py_ssize_t _adjustment_value(self) noexcept:
         return self._adjustment
 
+    cdef Py_ssize_t _least_frame(self) noexcept:
+        return self._header_end if self._header_end > 0 else 1
+
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
         cdef Py_ssize_t header_end = self._header_end
         if avail < header_end:
@@ -1137,6 +1166,9 @@ cdef class FixedLengthDecoder(_FrameDecoder):
         self._setup(length, True, bool(copy), pool)
         self._frame_length = length
         self._start = 0
+
+    cdef Py_ssize_t _least_frame(self) noexcept:
+        return self._frame_length
 
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
         return self._frame_length

@@ -286,11 +286,94 @@ cdef char _field_kind(str code):
     return {"d": DOUBLE, "f": SINGLE, "s": BYTES, "?": BOOL}.get(code, OTHER)
 
 
-cdef uint32_t *_grow_u32(uint32_t *array, Py_ssize_t n) except NULL:
-    cdef void *grown = PyMem_Realloc(array, n * sizeof(uint32_t))
+cdef array.array _HANDLES = array.array("Q")
+
+
+cdef inline array.array _handle_array(Py_ssize_t count):
+    """An ``array("Q")`` of ``count`` items, not initialised: the caller writes them all."""
+    return array.clone(_HANDLES, count, False)
+
+
+cdef int _refuse_pair(int64_t start, int64_t end, Py_ssize_t length, Py_ssize_t size) except -1:
+    """Slab.extend's error for a (start, end) pair out of bounds or not ``size`` long."""
+    if not 0 <= start <= end <= length:
+        raise ValueError(C.msg_bad_pair(start, end, length))
+    raise ValueError(C.msg_record_size(size, end - start))
+
+
+cdef void *_zero_extended(void *block, Py_ssize_t old, Py_ssize_t new) except NULL:
+    """``block`` (from framekit_zeroed, or NULL) resized from ``old`` to ``new`` bytes, the
+    added ones zero."""
+    cdef char *grown = framekit_zeroed(new) if block == NULL else framekit_resized(<char *>block, new)
     if grown == NULL:
         raise MemoryError()
-    return <uint32_t *>grown
+    if block != NULL and new > old:
+        memset(grown + old, 0, new - old)
+    return grown
+
+
+cdef char *FORMAT_Q = "q"
+
+
+@cython.final
+@cython.auto_pickle(False)  # it holds raw pointers: never pickled
+cdef class _Memory:
+    """A big block of memory of its own (a slab's records, ``index()``'s positions), zeroed and
+    lazily mapped (see _memory.h), exported as 1-D items of ``itemsize`` bytes (``"B"`` or
+    ``"q"``). Its exports are counted: it is never moved or freed under a view."""
+
+    cdef char *data
+    cdef Py_ssize_t size           # bytes
+    cdef Py_ssize_t items          # size // itemsize: the exported shape
+    cdef Py_ssize_t itemsize
+    cdef Py_ssize_t exports
+    cdef bint readonly
+
+    def __cinit__(self, Py_ssize_t size, Py_ssize_t itemsize=1, bint readonly=False):
+        self.data = framekit_zeroed(size)
+        if self.data == NULL:
+            raise MemoryError()
+        self.size = size
+        self.itemsize = itemsize
+        self.items = size // itemsize
+        self.readonly = readonly
+
+    def __dealloc__(self):
+        PyMem_RawFree(self.data)
+
+    cdef int resize(self, Py_ssize_t size) except -1:
+        """Keep the first ``size`` bytes (more are not initialised); only with no export."""
+        cdef char *data
+        if self.exports:
+            raise BufferError("cannot resize memory while a view of it is alive")
+        data = framekit_resized(self.data, size)
+        if data == NULL:
+            raise MemoryError()
+        self.data = data
+        self.size = size
+        self.items = size // self.itemsize
+        return 0
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        if flags & PyBUF_WRITABLE and self.readonly:
+            raise BufferError("read-only memory")
+        view.buf = self.data
+        view.len = self.items * self.itemsize
+        view.readonly = self.readonly
+        view.itemsize = self.itemsize
+        view.format = NULL
+        if flags & PyBUF_FORMAT:
+            view.format = FORMAT_B if self.itemsize == 1 else FORMAT_Q
+        view.ndim = 1
+        view.shape = &self.items if flags & PyBUF_ND else NULL
+        view.strides = &view.itemsize if flags & PyBUF_STRIDES else NULL
+        view.suboffsets = NULL
+        view.internal = NULL
+        view.obj = self
+        self.exports += 1
+
+    def __releasebuffer__(self, Py_buffer *view):
+        self.exports -= 1
 
 
 @cython.final
@@ -321,7 +404,7 @@ cdef class Slab:
     cdef unsigned char *_live
     cdef uint32_t *_free          # freed slots, reused first
     cdef Py_ssize_t _nfree
-    cdef bytearray _memory
+    cdef _Memory _memory
     cdef Py_ssize_t _offset       # where the aligned records begin in _memory
     cdef uint64_t _id
     cdef bint _growable
@@ -331,6 +414,7 @@ cdef class Slab:
     cdef Py_ssize_t *_widths      # its size in bytes
     cdef Py_ssize_t *_starts      # its offset in the record
     cdef bint _swap               # fields are stored in the other byte order than the host's
+    cdef bint _dense              # the fields cover every byte of a record (no padding)
 
     def __init__(self, fields, capacity, *, byteorder="native", align=None, growable=False):
         layout = C.SlabLayout(fields, byteorder, align)
@@ -356,66 +440,59 @@ cdef class Slab:
         if not (self._kinds and self._widths and self._starts):
             raise MemoryError()
         for i in range(self._nfields):
-            self._kinds[i] = _field_kind(layout.codes[i][-1])
+            code = layout.codes[i]
+            self._kinds[i] = _field_kind(code[len(code) - 1])
             self._widths[i] = layout.structs[i].size
             self._starts[i] = layout.offsets[i]
         self._swap = layout.prefix != "@" and (layout.prefix == "<") != HOST_LITTLE
-        self._memory = bytearray()
+        self._dense = sum([self._widths[i] for i in range(self._nfields)]) == self._record_size
         self._resize(capacity)
 
     def __dealloc__(self):
         PyMem_Free(self._kinds)
         PyMem_Free(self._widths)
         PyMem_Free(self._starts)
-        PyMem_Free(self._generations)
-        PyMem_Free(self._live)
-        PyMem_Free(self._free)
+        PyMem_RawFree(self._generations)
+        PyMem_RawFree(self._live)
+        PyMem_RawFree(self._free)
 
     cdef int _resize(self, Py_ssize_t capacity) except -1:
-        cdef bytearray memory
+        cdef _Memory memory
         cdef Py_ssize_t address, offset, used = self._capacity * self._record_size
-        cdef void *grown
-        if len(self._memory):
-            try:  # resizing is refused while any view of it is alive
-                self._memory.append(0)
-                del self._memory[len(self._memory) - 1]
-            except BufferError:
-                raise BufferError("cannot grow the slab while a view of it is alive") from None
-        memory = bytearray(capacity * self._record_size + self._align - 1)
-        address = <Py_ssize_t>PyByteArray_AS_STRING(memory)
+        if self._memory is not None and self._memory.exports:
+            raise BufferError("cannot grow the slab while a view of it is alive")
+        memory = _Memory(capacity * self._record_size + self._align - 1)
+        address = <Py_ssize_t>memory.data
         offset = (self._align - address % self._align) % self._align
         if used:
-            memcpy(
-                PyByteArray_AS_STRING(memory) + offset,
-                PyByteArray_AS_STRING(self._memory) + self._offset,
-                used,
-            )
-        self._generations = _grow_u32(self._generations, capacity)
-        self._free = _grow_u32(self._free, capacity)
-        grown = PyMem_Realloc(self._live, capacity)
-        if grown == NULL:
-            raise MemoryError()
-        self._live = <unsigned char *>grown
-        memset(self._generations + self._capacity, 0, (capacity - self._capacity) * sizeof(uint32_t))
-        memset(self._live + self._capacity, 0, capacity - self._capacity)
+            memcpy(memory.data + offset, self._memory.data + self._offset, used)
+        self._generations = <uint32_t *>_zero_extended(self._generations, 4 * self._capacity, 4 * capacity)
+        self._free = <uint32_t *>_zero_extended(self._free, 4 * self._capacity, 4 * capacity)
+        self._live = <unsigned char *>_zero_extended(self._live, self._capacity, capacity)
         self._memory = memory
         self._offset = offset
         self._capacity = capacity
         return 0
 
     cdef inline char *_record_at(self, Py_ssize_t slot) noexcept:
-        return PyByteArray_AS_STRING(self._memory) + self._offset + slot * self._record_size
+        return self._memory.data + self._offset + slot * self._record_size
 
     cdef Py_ssize_t _decode(self, object handle, uint32_t *generation) except -1:
         cdef uint64_t value
-        if isinstance(handle, bool) or not isinstance(handle, int):
+        cdef Py_ssize_t slot
+        if PyLong_CheckExact(handle):
+            value = _as_unsigned(handle)  # (uint64_t)-1 on error: never a handle (bit 63)
+            if value == <uint64_t>-1:
+                PyErr_Clear()
+        elif isinstance(handle, bool) or not isinstance(handle, int):
             raise TypeError(f"a handle is an int, not {type(handle).__name__}")
-        if handle < 0 or handle >> 63:
-            raise StaleHandleError(f"handle {handle:#x} does not belong to this slab")
-        value = handle
+        elif handle < 0 or handle >> 63:
+            value = <uint64_t>-1
+        else:
+            value = handle
         generation[0] = (value >> C_SLOT_BITS) & ((1 << C_GENERATION_BITS) - 1)
         slot = value & ((1 << C_SLOT_BITS) - 1)
-        if value >> (C_SLOT_BITS + C_GENERATION_BITS) != self._id or slot >= self._high:
+        if value >> 63 or value >> (C_SLOT_BITS + C_GENERATION_BITS) != self._id or slot >= self._high:
             raise StaleHandleError(f"handle {handle:#x} does not belong to this slab")
         return slot
 
@@ -441,6 +518,13 @@ cdef class Slab:
 
     cdef inline Py_ssize_t _new_slot(self) except -1:
         """A zeroed record's slot, now live."""
+        cdef Py_ssize_t slot = self._take_slot()
+        memset(self._record_at(slot), 0, self._record_size)
+        return slot
+
+    cdef inline Py_ssize_t _take_slot(self) except -1:
+        """A record's slot, now live, holding what it last held: for a caller that writes
+        every byte of it."""
         cdef Py_ssize_t slot
         if self._nfree:
             self._nfree -= 1
@@ -450,7 +534,6 @@ cdef class Slab:
                 self._room(1)
             slot = self._high
             self._high += 1
-        memset(self._record_at(slot), 0, self._record_size)
         self._live[slot] = 1
         self._count += 1
         return slot
@@ -472,28 +555,43 @@ cdef class Slab:
 
     cdef object _alloc_vector(self, PyObject **args, Py_ssize_t nargs, PyObject *kwnames):
         """alloc() with its arguments as CPython's vectorcall hands them over."""
-        cdef Py_ssize_t slot, i, nkw = 0
+        cdef Py_ssize_t slot, i
         cdef char *record
-        cdef dict named = None
-        if kwnames != NULL:
-            nkw = PyTuple_GET_SIZE(<object>kwnames)
-        if nkw:
-            named = {(<object>kwnames)[i]: <object>args[nargs + i] for i in range(nkw)}
+        if kwnames != NULL or nargs > self._nfields:
+            return self._alloc_named(args, nargs, kwnames)
+        if nargs == self._nfields and self._dense:
+            slot = self._take_slot()  # every byte is written below
+        else:
+            slot = self._new_slot()
+        record = self._record_at(slot)
+        for i in range(nargs):  # the common exact types, written straight in
+            if not self._store(i, record, <object>args[i]):
+                return self._alloc_rest(slot, args, nargs, i, None)
+        return self._handle_of(slot)
+
+    cdef object _alloc_named(self, PyObject **args, Py_ssize_t nargs, PyObject *kwnames):
+        cdef Py_ssize_t i, nkw = PyTuple_GET_SIZE(<object>kwnames) if kwnames != NULL else 0
+        cdef dict named = {(<object>kwnames)[i]: <object>args[nargs + i] for i in range(nkw)}
         if nargs > self._nfields or (nargs and nkw):
             values = tuple([<object>args[i] for i in range(nargs)])
             C.check_positional(self._names, values, named if nkw else ())
-        slot = self._new_slot()
-        if nargs or nkw:
-            try:
-                record = self._record_at(slot)
-                for i in range(nargs):
-                    if not self._store(i, record, <object>args[i]):
-                        self._set(slot, self._names[i], <object>args[i])
-                if nkw:
-                    self._fill(slot, named, nargs)
-            except BaseException:
-                self._release_slot(slot)
-                raise
+        return self._alloc_rest(self._new_slot(), args, nargs, 0, named)
+
+    cdef object _alloc_rest(
+        self, Py_ssize_t slot, PyObject **args, Py_ssize_t nargs, Py_ssize_t first, dict named
+    ):
+        """Fill a new record from positional value ``first`` on, then ``named``; the record is
+        freed again if a value is refused."""
+        cdef Py_ssize_t i
+        try:
+            for i in range(first, nargs):
+                if not self._store(i, self._record_at(slot), <object>args[i]):
+                    self._set(slot, self._names[i], <object>args[i])
+            if named:
+                self._fill(slot, named, nargs)
+        except BaseException:
+            self._release_slot(slot)
+            raise
         return self._handle_of(slot)
 
     def alloc_many(self, n):
@@ -501,7 +599,7 @@ cdef class Slab:
         cdef Py_ssize_t i, count = C.check_count(n)
         cdef uint64_t[::1] out
         self._room(count)
-        handles = array.array("Q", bytes(8 * count))
+        handles = _handle_array(count)
         if count:
             out = handles
             for i in range(count):
@@ -529,7 +627,7 @@ cdef class Slab:
             self._room(batch.count)
             handles = []
             for i in range(batch.count):
-                slot = self._new_slot()
+                slot = self._take_slot()
                 memcpy(self._record_at(slot), batch.views[i].buf, size)
                 handles.append(self._handle_of(slot))
             return handles
@@ -537,18 +635,31 @@ cdef class Slab:
         count = pairs.shape[0] // 2
         _get_payload(frames, &data)
         try:
+            if count and not self._nfree and count <= self._capacity - self._high:
+                # Fresh slots, one after the other, with generation 0: checked and copied in
+                # one pass, and nothing taken if a pair is refused.
+                out = _handle_array(count)
+                written = out
+                i = framekit_gather(
+                    self._record_at(self._high), <const char *>data.buf, data.len, &pairs[0],
+                    count, size, &written[0], self._handle_of(self._high),
+                )
+                if i < count:
+                    _refuse_pair(pairs[2 * i], pairs[2 * i + 1], data.len, size)
+                memset(self._live + self._high, 1, count)
+                self._high += count
+                self._count += count
+                return out
             for i in range(count):  # all checked before anything is allocated
                 start, end = pairs[2 * i], pairs[2 * i + 1]
-                if not 0 <= start <= end <= data.len:
-                    raise ValueError(C.msg_bad_pair(start, end, data.len))
-                if end - start != size:
-                    raise ValueError(C.msg_record_size(size, end - start))
+                if not 0 <= start <= end <= data.len or end - start != size:
+                    _refuse_pair(start, end, data.len, size)
             self._room(count)
-            out = array.array("Q", bytes(8 * count))  # no Python object per frame
+            out = _handle_array(count)  # no Python object per frame
             if count:
                 written = out
                 for i in range(count):
-                    slot = self._new_slot()
+                    slot = self._take_slot()
                     memcpy(self._record_at(slot), <const char *>data.buf + pairs[2 * i], size)
                     written[i] = self._handle_of(slot)
         finally:
@@ -586,7 +697,7 @@ cdef class Slab:
                     raise KeyError(name)
         return 0
 
-    cdef bint _store(self, Py_ssize_t i, char *record, object value) noexcept:
+    cdef inline bint _store(self, Py_ssize_t i, char *record, object value) noexcept:
         """Write the common exact types (int, float, bytes, bool) straight into the record;
         False leaves everything else, errors included, to the struct packer."""
         cdef int kind = self._kinds[i]
@@ -600,7 +711,10 @@ cdef class Slab:
         if kind == SIGNED or kind == UNSIGNED:
             if type(value) is not int:
                 return False
-            number = PyLong_AsLongLongAndOverflow(value, &overflow)
+            if framekit_compact_int(value, &number):
+                overflow = 0
+            else:
+                number = PyLong_AsLongLongAndOverflow(value, &overflow)
             if overflow:
                 if kind == SIGNED or overflow < 0:
                     return False
@@ -639,15 +753,7 @@ cdef class Slab:
             return True
         else:
             return False
-        if self._swap == HOST_LITTLE:  # big-endian storage
-            for k in range(width):
-                at[width - 1 - k] = <char>(bits & 0xFF)
-                bits >>= 8
-        else:
-            for k in range(width):
-                at[k] = <char>(bits & 0xFF)
-                bits >>= 8
-        return True
+        return framekit_put(at, bits, width, self._swap)
 
     cdef void _release_slot(self, Py_ssize_t slot) noexcept:
         self._live[slot] = 0
@@ -656,8 +762,32 @@ cdef class Slab:
         self._nfree += 1
         self._count -= 1
 
-    def free(self, handle):
-        """Free a record; its handle (and any copy of it) becomes stale."""
+    def free(self, handle, /):
+        """free(handle, /)
+        Free a record; its handle (and any copy of it) becomes stale."""
+        # (replaced at import by a METH_O entry, called with no argument parsing: _slab_free)
+        return _slab_free(self, handle)  # pragma: no cover
+
+    cdef inline object _free_handle(self, object handle):
+        cdef uint64_t value
+        cdef Py_ssize_t slot
+        if PyLong_CheckExact(handle):  # the common case, checked in one go
+            value = _as_unsigned(handle)
+            slot = value & ((1 << C_SLOT_BITS) - 1)
+            if (
+                value >> (C_SLOT_BITS + C_GENERATION_BITS) == self._id
+                and slot < self._high
+                and self._live[slot]
+                and self._generations[slot] == (value >> C_SLOT_BITS) & ((1 << C_GENERATION_BITS) - 1)
+            ):
+                self._release_slot(slot)
+                return None
+            if value == <uint64_t>-1:
+                PyErr_Clear()
+        return self._free_checked(handle)
+
+    cdef object _free_checked(self, object handle):
+        """free() of anything but a live handle of this slab: the error that says why."""
         cdef uint32_t generation
         cdef Py_ssize_t slot = self._decode(handle, &generation)
         cdef uint32_t current = self._generations[slot]
@@ -666,6 +796,7 @@ cdef class Slab:
         if generation != current or not self._live[slot]:
             raise StaleHandleError(f"handle {handle:#x} is stale (its record was freed)")
         self._release_slot(slot)
+        return None
 
     cdef int _set(self, Py_ssize_t slot, object name, object value) except -1:
         index = self._index.get(name)
@@ -736,16 +867,26 @@ cdef object _slab_alloc(object self, PyObject **args, Py_ssize_t nargs, PyObject
     return (<Slab>self)._alloc_vector(args, nargs, kwnames)
 
 
+cdef object _slab_free(object self, object handle):
+    # METH_O: the one argument as it is
+    return (<Slab>self)._free_handle(handle)
+
+
 cdef extern from *:
     """
     /* Slab.alloc as a METH_FASTCALL | METH_KEYWORDS method: CPython passes the arguments as a
        C vector, so a call with positional values builds no tuple and no dict (a Cython def
-       taking *values, **named gets both on every call). Installed into the type's own
-       dictionary once, at import, before any Slab exists. */
+       taking *values, **named gets both on every call); Slab.free as METH_O, called with its
+       argument and nothing to parse (a Cython def method is a cyfunction behind a bound
+       method). Installed into the type's own dictionary once, at import, before any Slab
+       exists. */
     static PyMethodDef framekit_slab_alloc_def = {"alloc", NULL, METH_FASTCALL | METH_KEYWORDS,
         "alloc($self, /, *values, **named)\\n--\\n\\n"
         "A new record: ``values`` fill the fields in order, ``named`` by name, the rest are\\n"
         "zero. Returns its handle."};
+    static PyMethodDef framekit_slab_free_def = {"free", NULL, METH_O,
+        "free($self, handle, /)\\n--\\n\\n"
+        "Free a record; its handle (and any copy of it) becomes stale."};
     static int framekit_install_fastcall(PyTypeObject *type, PyMethodDef *def, void *meth) {
         PyObject *descr;
         int rc;
@@ -761,7 +902,9 @@ cdef extern from *:
     ctypedef struct PyMethodDef:
         pass
     PyMethodDef framekit_slab_alloc_def
+    PyMethodDef framekit_slab_free_def
     int framekit_install_fastcall(PyTypeObject *type, PyMethodDef *d, void *meth) except -1
 
 
 framekit_install_fastcall(<PyTypeObject *>Slab, &framekit_slab_alloc_def, <void *>_slab_alloc)
+framekit_install_fastcall(<PyTypeObject *>Slab, &framekit_slab_free_def, <void *>_slab_free)

@@ -1718,7 +1718,7 @@ class Slab:
             self._live[slot] = 1
             return C.make_handle(self._id, self._generations[slot], slot)
 
-    def free(self, handle: int) -> None:
+    def free(self, handle: int, /) -> None:
         """Free a record; its handle (and any copy of it) becomes stale."""
         with self._lock:
             slot, generation = self._decode(handle)

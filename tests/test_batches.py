@@ -6,7 +6,10 @@ and tells which rows are live."""
 from __future__ import annotations
 
 import array
+import gc
 import struct
+import subprocess
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -14,8 +17,16 @@ import numpy
 import pytest
 from conftest import IMPLEMENTATIONS
 from hypothesis import given
+from hypothesis import strategies as st
 
-from framekit import CorruptFrameError, FrameError, FrameTooLongError, StaleHandleError, testing
+from framekit import (
+    CorruptFrameError,
+    DoubleFreeError,
+    FrameError,
+    FrameTooLongError,
+    StaleHandleError,
+    testing,
+)
 from framekit.errors import PoolExhaustedError
 
 FIELDS = [("id", "Q"), ("price", "d"), ("qty", "I"), ("side", "B")]
@@ -256,3 +267,185 @@ def test_index_lines(fk: ModuleType) -> None:
     assert consumed == 7
     keep = fk.LineDecoder(strip_delimiter=False)
     assert keep.index(data)[0].tolist() == [0, 4, 4, 7]
+
+
+# --- what the fast paths must keep (the core writes records and positions in C) ------------------
+
+INT_EDGES = [
+    0, 1, -1, 127, 128, -128, -129, 255, 256, 32767, 32768, -32768, -32769, 65535, 65536,
+    2**30 - 1, 2**30, -(2**30), -(2**30) - 1, 2**31 - 1, 2**31, -(2**31), -(2**31) - 1,
+    2**32 - 1, 2**32, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64, -(2**64),
+]  # fmt: skip
+CODES = "bBhHiIlLqQnN?dfe"
+
+
+@st.composite
+def _records_to_store(draw: st.DrawFn) -> tuple[list[tuple[str, str]], str, list[object]]:
+    order = draw(st.sampled_from(["native", "little", "big"]))
+    codes = draw(
+        st.lists(
+            st.sampled_from(
+                CODES if order == "native" else CODES.replace("n", "").replace("N", "")
+            ),
+            min_size=1,
+            max_size=5,
+        )
+    )
+    values: list[object] = []
+    for code in codes:
+        if code in "df":
+            values.append(draw(st.sampled_from([0.0, -1.5, 1e300, float("inf")]) | st.floats()))
+        elif code == "e":
+            values.append(draw(st.floats(width=16) | st.just(1e10)))
+        elif code == "?":
+            values.append(draw(st.booleans()))
+        else:
+            values.append(draw(st.sampled_from(INT_EDGES) | st.integers()))
+    return [(f"f{i}", c) for i, c in enumerate(codes)], order, values
+
+
+def _packed(slab: Any, fields: list[tuple[str, str]], order: str, values: list[object]) -> bytes:
+    """The record as ``struct`` writes it (None if struct refuses a value)."""
+    prefix = {"native": "@", "little": "<", "big": ">"}[order]
+    record = bytearray(slab.record_size)
+    offsets = [slab.numpy().dtype.fields[name][1] for name, _ in fields]
+    try:
+        for (_, code), offset, value in zip(fields, offsets, values):
+            struct.pack_into(prefix + code, record, offset, value)
+    except (struct.error, OverflowError):
+        return None  # type: ignore[return-value]
+    return bytes(record)
+
+
+@pytest.mark.parametrize("impl", sorted(IMPLEMENTATIONS))
+@given(case=_records_to_store(), reuse=st.booleans())
+def test_alloc_writes_exactly_what_struct_packs(
+    impl: str, case: tuple[list[tuple[str, str]], str, list[object]], reuse: bool
+) -> None:
+    """Every field code, both byte orders, ints around every width's edges (and around 2**30,
+    where the core reads an int without a call): the record's bytes are struct's, padding zero,
+    also in a reused slot that held other bytes; a value struct refuses is refused, with
+    nothing allocated."""
+    fields, order, values = case
+    slab = IMPLEMENTATIONS[impl].Slab(fields, 4, byteorder=order)
+    if reuse:  # a slot that held ones everywhere
+        h = slab.alloc()
+        slab.view(h)[:] = b"\xff" * slab.record_size
+        slab.free(h)
+    expected = _packed(slab, fields, order, values)
+    if expected is None:
+        with pytest.raises((OverflowError, ValueError)):
+            slab.alloc(*values)
+        assert len(slab) == 0
+        return
+    h = slab.alloc(*values)
+    assert slab.view(h).tobytes() == expected
+    named = slab.alloc(**{name: v for (name, _), v in zip(fields, values)})
+    assert slab.view(named).tobytes() == expected
+
+
+def test_free_takes_its_handle_positionally_and_refuses_non_handles(fk: ModuleType) -> None:
+    import enum
+
+    slab = fk.Slab([("v", "I")], 4)
+    h = slab.alloc(1)
+    with pytest.raises(TypeError):
+        slab.free(handle=h)
+    for bad in [-1, 2**63, 2**64, 2**100, h + 1, h ^ (1 << 62)]:
+        with pytest.raises(StaleHandleError):
+            slab.free(bad)
+    with pytest.raises(TypeError, match="a handle is an int"):
+        slab.free(True)
+    with pytest.raises(TypeError, match="a handle is an int"):
+        slab.free(float(h))
+    assert len(slab) == 1
+    Handle = enum.IntEnum("Handle", {"H": h})
+    slab.free(Handle.H)  # an int subclass is an int
+    assert len(slab) == 0
+    with pytest.raises(DoubleFreeError):
+        slab.free(h)
+
+
+def test_extend_from_positions_refused_late_takes_nothing(fk: ModuleType) -> None:
+    """A bad pair after good ones: nothing allocated, in a fresh slab (where the core checks
+    and copies in one pass) and in one with freed slots; the next calls see the slab as it was."""
+    data = b"".join(struct.pack("<QQ", i, i) for i in range(8))
+    good = array.array("q", [v for i in range(8) for v in (16 * i, 16 * i + 16)])
+    bad = array.array("q", [*good[:10], 112, 122])
+    for freed in (False, True):
+        slab = fk.Slab([("a", "Q"), ("b", "Q")], 16, byteorder="little")
+        twin = fk.Slab([("a", "Q"), ("b", "Q")], 16, byteorder="little")
+        for s in (slab, twin):
+            if freed:
+                s.free(s.alloc(1, 1))
+        with pytest.raises(ValueError, match="16 bytes"):
+            slab.extend(data, positions=memoryview(bad))
+        assert len(slab) == len(twin)
+        handles = slab.extend(data, positions=memoryview(good))
+        same = twin.extend(data, positions=memoryview(good))
+        assert [slab.slot(h) for h in handles] == [twin.slot(h) for h in same]
+        assert [slab.get(h, "a") for h in handles] == list(range(8))
+        assert sorted(slab) == sorted(handles)
+
+
+def test_index_positions_outlive_the_decoder_and_are_read_only(fk: ModuleType) -> None:
+    dec = fk.FixedLengthDecoder(4)
+    positions, consumed = dec.index(b"abcdefghij")
+    del dec
+    gc.collect()
+    assert positions.tolist() == [0, 4, 4, 8] and consumed == 8
+    assert positions.readonly and positions.itemsize == 8 and positions.c_contiguous
+    with pytest.raises(TypeError):
+        positions[0] = 1
+    assert numpy.frombuffer(positions, "<i8").reshape(-1, 2).tolist() == [[0, 4], [4, 8]]
+
+
+def test_slab_memory_outlives_the_slab_and_does_not_move_under_a_view(fk: ModuleType) -> None:
+    slab = fk.Slab([("v", "Q")], 2, growable=True)
+    h = slab.alloc(42)
+    rows = slab.numpy()
+    slab.alloc(43)
+    with pytest.raises(BufferError):
+        slab.alloc(44)  # growing would move the records under ``rows``
+    assert len(slab) == 2
+    del rows
+    slab.alloc(44)
+    assert slab.capacity > 2 and slab.get(h, "v") == 42
+    view = slab.buffer()
+    del slab
+    gc.collect()
+    assert view[:8].tobytes() == struct.pack("=Q", 42)
+
+
+INDEX_UNDER_LIMIT = """
+import resource, sys
+from framekit import _core
+data = b"abcdefg\\n" * (2 << 20)          # 16 MiB, 2 M lines: 32 MiB of positions
+with open("/proc/self/statm") as f:
+    used = int(f.read().split()[0]) * resource.getpagesize()
+limit = used + (192 << 20)
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+try:
+    bytearray(256 << 20)                  # what the core reserves first for 1-byte frames
+except MemoryError:
+    pass
+else:
+    sys.exit("the limit does not bite")
+positions, consumed = _core.LineDecoder().index(data)
+assert len(positions) == 2 * (2 << 20) and consumed == len(data), (len(positions), consumed)
+assert positions[-2:].tolist() == [len(data) - 8, len(data) - 1]
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc: Linux")
+@pytest.mark.skipif("cython" not in IMPLEMENTATIONS, reason="the compiled core's reservation")
+def test_index_works_where_the_system_will_not_reserve_much() -> None:
+    """The core first reserves room for as many frames as could fit (16 bytes per byte of
+    input for lines), which costs nothing until written; a system that refuses that much
+    address space gets the positions grown as needed instead."""
+    done = subprocess.run(
+        [sys.executable, "-c", INDEX_UNDER_LIMIT], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert done.stdout.startswith("ok")
