@@ -440,12 +440,16 @@ print("ok")
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc: Linux")
 @pytest.mark.skipif("cython" not in IMPLEMENTATIONS, reason="the compiled core's reservation")
-def test_index_works_where_the_system_will_not_reserve_much() -> None:
+def test_index_works_where_the_system_will_not_reserve_much(tmp_path: Any) -> None:
     """The core first reserves room for as many frames as could fit (16 bytes per byte of
     input for lines), which costs nothing until written; a system that refuses that much
     address space gets the positions grown as needed instead."""
     done = subprocess.run(
-        [sys.executable, "-c", INDEX_UNDER_LIMIT], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", INDEX_UNDER_LIMIT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,  # framekit as installed, not a source tree in the working directory
     )
     assert done.returncode == 0, done.stderr + done.stdout
     assert done.stdout.startswith("ok")
