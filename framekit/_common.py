@@ -435,3 +435,12 @@ def check_count(n: object) -> int:
     if value < 0:
         raise ValueError(f"n must be >= 0, got {value}")
     return value
+
+
+def check_max_frames(max_frames: object) -> int:
+    """The streams' ``read_frames(max_frames)`` / ``receive_many(max_frames)``."""
+    if isinstance(max_frames, bool) or not isinstance(max_frames, int):
+        raise TypeError(f"max_frames must be an int or None, not {type(max_frames).__name__}")
+    if max_frames < 1:
+        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+    return max_frames

@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Iterable
-from typing import Any, Callable, Optional, Union
+from itertools import islice
+from typing import Any, Callable, Optional, Union, cast
 
-from ._common import BytesLike, Frame
+from ._common import BytesLike, Frame, check_max_frames
 from ._io import gather
 from .errors import CorruptFrameError, FrameError
 
@@ -123,6 +124,7 @@ class _StreamProtocol(FramedProtocol):
     ) -> None:
         super().__init__(decoder, encoder)
         self._items: deque[Union[Frame, FrameError]] = deque()
+        self._errors = 0  # FrameErrors among them
         self._queued = 0  # bytes of frames queued and not yet read
         self._high_water = high_water
         self._low_water = low_water
@@ -168,9 +170,28 @@ class _StreamProtocol(FramedProtocol):
         if self.transport is not None:
             self.transport.close()
 
-    def frame_received(self, frame: Frame) -> None:
-        self._items.append(frame)
-        self._queued += len(frame)
+    def _deliver(self) -> None:
+        # every frame ready, queued in one C-level loop (not a method call per frame)
+        items = self._items
+        while True:
+            mark = len(items)
+            try:
+                items.extend(self.decoder)
+            except FrameError as exc:
+                self._queue_from(mark)
+                self.frame_error(exc)
+                if isinstance(exc, CorruptFrameError) or self._closing():
+                    return
+            else:
+                self._queue_from(mark)
+                return
+
+    def _queue_from(self, mark: int) -> None:
+        """Account for the frames queued from index ``mark`` on."""
+        items = self._items
+        if len(items) == mark:
+            return
+        self._queued += sum(map(len, cast("Iterable[Frame]", islice(items, mark, None))))
         if self._queued > self._high_water and not self._reading_paused and not self._closing():
             assert self.transport is not None
             self.transport.pause_reading()
@@ -179,6 +200,7 @@ class _StreamProtocol(FramedProtocol):
 
     def frame_error(self, exc: FrameError) -> None:
         self._items.append(exc)  # raised by the reader in its place
+        self._errors += 1
         if isinstance(exc, CorruptFrameError) and self.transport is not None:
             self.transport.close()
         self._wake()
@@ -210,26 +232,60 @@ class _StreamProtocol(FramedProtocol):
         if self._readable is not None and not self._readable.done():
             self._readable.set_result(None)
 
-    async def read(self) -> Frame:
+    async def _wait(self) -> bool:
+        """Wait until something is queued; False at the end of stream (its error, if it was
+        lost to one)."""
         while not self._items:
             if self._eof:
                 if self._lost is not None:
                     raise self._lost
-                raise EOFError("end of stream")
+                return False
             self._readable = asyncio.get_running_loop().create_future()
             try:
                 await self._readable
             finally:
                 self._readable = None
-        item = self._items.popleft()
-        if isinstance(item, FrameError):
-            raise item
-        self._queued -= len(item)
+        return True
+
+    async def read(self) -> Frame:
+        if not self._items and not await self._wait():
+            raise EOFError("end of stream")
+        return self._take(1)[0]
+
+    async def read_many(self, max_frames: Optional[int]) -> list[Frame]:
+        if not self._items and not await self._wait():
+            return []
+        return self._take(max_frames)
+
+    def _take(self, most: Optional[int]) -> list[Frame]:
+        """Frames from the head of the queue (at least one; at most ``most``), stopping before
+        an error; an error at the head is raised."""
+        items = self._items
+        frames: list[Frame]
+        if not self._errors and (most is None or most >= len(items)):
+            frames = cast("list[Frame]", list(items))  # everything: the common case
+            items.clear()
+            self._queued = 0
+        else:
+            head = items[0]
+            if isinstance(head, FrameError):
+                items.popleft()
+                self._errors -= 1
+                raise head
+            frames = []
+            limit = len(items) if most is None else min(most, len(items))
+            while len(frames) < limit:
+                item = items[0]
+                if isinstance(item, FrameError):
+                    break
+                frames.append(item)
+                items.popleft()
+            self._queued -= sum(map(len, frames))
         if self._reading_paused and self._queued < self._low_water and not self._closing():
             assert self.transport is not None
             self.transport.resume_reading()
             self._reading_paused = False
-        return item
+        return frames
 
     async def drain(self) -> None:
         if self._lost is not None:
@@ -241,29 +297,57 @@ class _StreamProtocol(FramedProtocol):
 
 
 class FrameReader:
-    """Frames from a connection: ``await read_frame()``, or ``async for frame in reader``."""
+    """Frames from a connection: ``await read_frames()`` (every frame ready, one ``await`` per
+    batch), ``await read_frame()``, or ``async for frame in reader``."""
 
     def __init__(self, protocol: _StreamProtocol) -> None:
         self._protocol = protocol
+        self._batch: list[Frame] = []  # taken for async for, in reverse: given out by pop()
+
+    async def read_frames(self, max_frames: Optional[int] = None) -> list[Frame]:
+        """Every frame ready now (at most ``max_frames``): at least one, waiting when none is;
+        ``[]`` at a clean end of stream. A ``FrameError`` for bad input is raised by the call
+        after the one that returns the frames before it."""
+        if max_frames is not None:
+            max_frames = check_max_frames(max_frames)
+        if self._batch:
+            return self._own_batch(max_frames)
+        return await self._protocol.read_many(max_frames)
 
     async def read_frame(self) -> Frame:
         """The next frame. ``EOFError`` at a clean end of stream; a ``FrameError`` for bad
         input, in its place (after the frames before it)."""
+        if self._batch:
+            return self._batch.pop()
         return await self._protocol.read()
+
+    def _own_batch(self, most: Optional[int]) -> list[Frame]:
+        """Frames ``async for`` took and has not given out yet, in order."""
+        batch = self._batch
+        count = len(batch) if most is None else min(most, len(batch))
+        frames = batch[len(batch) - count :]
+        del batch[len(batch) - count :]
+        frames.reverse()
+        return frames
 
     def __aiter__(self) -> AsyncIterator[Frame]:
         return self
 
     async def __anext__(self) -> Frame:
-        try:
-            return await self._protocol.read()
-        except EOFError:
-            raise StopAsyncIteration from None
+        batch = self._batch
+        if batch:
+            return batch.pop()
+        batch = await self._protocol.read_many(None)
+        if not batch:
+            raise StopAsyncIteration
+        batch.reverse()
+        self._batch = batch
+        return batch.pop()
 
     @property
     def buffered(self) -> int:
         """Bytes of frames received and not read yet."""
-        return self._protocol._queued
+        return self._protocol._queued + sum(map(len, self._batch))
 
 
 class FrameWriter:
@@ -275,10 +359,20 @@ class FrameWriter:
         self.transport = protocol.transport
 
     def write_frame(self, payload: BytesLike) -> None:
+        """Frame ``payload`` with the encoder and write it."""
         self._protocol.send_frames((payload,))
 
     def write_frames(self, payloads: Iterable[BytesLike]) -> None:
+        """Frame and write several payloads at once; nothing if the encoder refuses one."""
         self._protocol.send_frames(payloads)
+
+    def write(self, data: BytesLike) -> None:
+        """Write raw bytes, not framed (a handshake, a protocol header), in order with frames."""
+        self.transport.write(data)
+
+    def writelines(self, buffers: Iterable[BytesLike]) -> None:
+        """Write several raw buffers, not framed."""
+        self.transport.writelines(buffers)
 
     async def drain(self) -> None:
         """Wait until the transport's write buffer is below its high-water mark."""

@@ -9,6 +9,7 @@ import contextlib
 import os
 import platform
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import Awaitable, Iterator
@@ -121,6 +122,109 @@ def test_asyncio_echo_both_directions(run: Callable[[Awaitable[Any]], Any]) -> N
         return got
 
     assert run(main()) == PAYLOADS
+
+
+def test_asyncio_read_frames_takes_every_ready_frame(run: Callable[[Awaitable[Any]], Any]) -> None:
+    """read_frames(): one await per batch, every frame in order, [] at a clean end of stream
+    (and again after it); max_frames caps a batch; async for and read_frame() share what a
+    batch took."""
+
+    async def main() -> tuple[list[list[bytes]], list[bytes]]:
+        wire = b"".join(framekit.LengthFieldEncoder(4).encode(p) for p in PAYLOADS)
+        server = await asyncio.start_server(_replier(wire), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await fk_asyncio.open_connection("127.0.0.1", port, decoder=_codec()[0])
+        batches: list[list[bytes]] = []
+        first = await reader.read_frame()
+        async for frame in reader:  # takes a batch, gives one frame
+            second = frame
+            break
+        mixed = [bytes(first), bytes(second), bytes(await reader.read_frame())]
+        capped = await reader.read_frames(max_frames=2)
+        assert len(capped) == 2
+        mixed += [bytes(f) for f in capped]
+        while True:
+            batch = await reader.read_frames()
+            if not batch:
+                break
+            batches.append([bytes(f) for f in batch])
+        assert await reader.read_frames() == []
+        with pytest.raises(EOFError):
+            await reader.read_frame()
+        assert reader.buffered == 0
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return batches, mixed
+
+    batches, mixed = run(main())
+    assert mixed + [f for b in batches for f in b] == PAYLOADS
+    assert max(len(b) for b in batches) > 1  # a batch per await, not a frame
+
+
+def test_asyncio_read_frames_errors_in_place(run: Callable[[Awaitable[Any]], Any]) -> None:
+    async def main() -> list[Any]:
+        wire = b"\x01a\x01b\x09123456789\x01c"
+        server = await asyncio.start_server(_replier(wire), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=framekit.LengthFieldDecoder(1, max_frame_length=5)
+        )
+        got: list[Any] = []
+        while True:
+            try:
+                batch = await reader.read_frames()
+            except FrameTooLongError as exc:
+                got.append(exc.frame_length)
+                continue
+            if not batch:
+                break
+            got.append([bytes(f) for f in batch])
+        for bad, error in [(0, ValueError), (-1, ValueError), (True, TypeError), (1.0, TypeError)]:
+            with pytest.raises(error, match="max_frames"):
+                await reader.read_frames(bad)  # type: ignore[arg-type]
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    got = run(main())
+    # frames before the error come first, whatever the reads' boundaries were
+    flat = [x for item in got for x in (item if isinstance(item, list) else [item])]
+    assert flat == [b"a", b"b", 10, b"c"]
+
+
+def test_asyncio_writer_writes_raw_bytes_beside_frames(
+    run: Callable[[Awaitable[Any]], Any],
+) -> None:
+    async def main() -> bytes:
+        received: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+        async def collect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            received.set_result(await reader.read())
+            writer.close()
+
+        server = await asyncio.start_server(collect, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        _reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=_codec()[0], encoder=_codec()[1]
+        )
+        writer.write(b"HELLO")  # a protocol header, not framed
+        writer.write_frame(b"x")
+        writer.writelines([b"ra", memoryview(b"w")])
+        writer.write_frames([b"yz"])
+        await writer.drain()
+        writer.write_eof()
+        data = await received
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return data
+
+    assert run(main()) == b"HELLO\x00\x00\x00\x01xraw\x00\x00\x00\x02yz"
 
 
 def test_asyncio_frame_cut_by_eof_and_bad_input(run: Callable[[Awaitable[Any]], Any]) -> None:
@@ -408,6 +512,86 @@ def test_trio_end_of_stream_and_errors(kind: str) -> None:
         b"a", "IncompleteFrameError",
         b"a", "FrameTooLongError", b"c", "end",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["memory", "socket"])
+def test_trio_receive_many_in_batches_with_errors_in_place(kind: str) -> None:
+    async def main() -> tuple[list[Any], list[list[bytes]]]:
+        left, right = await _trio_pair(kind)
+        channel = fk_trio.FramedStream(right, framekit.LengthFieldDecoder(1, max_frame_length=5))
+        await left.send_all(b"\x01a\x01b\x09123456789\x01c\x01d\x01e")
+        await left.send_eof()
+        events: list[Any] = []
+        while True:
+            try:
+                batch = await channel.receive_many(max_frames=2)
+            except FrameTooLongError as exc:
+                events.append(exc.frame_length)
+                continue
+            if not batch:
+                break
+            events.append([bytes(f) for f in batch])
+        assert await channel.receive_many() == []
+        with pytest.raises(trio.EndOfChannel):
+            await channel.receive()
+        for bad, error in [(0, ValueError), (True, TypeError)]:
+            with pytest.raises(error, match="max_frames"):
+                await channel.receive_many(bad)
+        await channel.aclose()
+        # many frames in one receive: one batch, not a frame per await
+        left, right = await _trio_pair(kind)
+        channel = fk_trio.FramedStream(right, framekit.LengthFieldDecoder(1))
+        await left.send_all(b"\x01x" * 100)
+        await left.send_eof()
+        batches = []
+        while batch := await channel.receive_many():
+            batches.append([bytes(f) for f in batch])
+        await channel.aclose()
+        return events, batches
+
+    events, batches = trio.run(main)
+    assert events == [[b"a", b"b"], 10, [b"c", b"d"], [b"e"]]
+    assert [f for b in batches for f in b] == [b"x"] * 100 and len(batches) < 100
+
+
+def test_trio_send_many_and_half_close() -> None:
+    """send_many() frames a batch (small frames together, large ones as they are);
+    send_eof() half-closes, and the answer still arrives; a stream that cannot half-close
+    says so."""
+
+    async def handler(channel: fk_trio.FramedStream) -> None:
+        got = []
+        while batch := await channel.receive_many():
+            got += [bytes(f) for f in batch]
+        await channel.send_many([b"%d" % len(got), b"".join(got)[:10]])
+
+    async def main() -> list[bytes]:
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(
+                lambda task_status: fk_trio.serve_tcp_framed(
+                    handler,
+                    0,
+                    host="127.0.0.1",
+                    decoder_factory=lambda: _codec()[0],
+                    encoder_factory=lambda: _codec()[1],
+                    task_status=task_status,
+                )
+            )
+            port = listeners[0].socket.getsockname()[1]
+            channel = await fk_trio.open_tcp_framed_stream(
+                "127.0.0.1", port, decoder=_codec()[0], encoder=_codec()[1]
+            )
+            await channel.send_many(PAYLOADS)
+            await channel.send_eof()
+            answer = [bytes(f) async for f in channel]
+            await channel.aclose()
+            nursery.cancel_scope.cancel()
+        tls = trio.SSLStream(trio.testing.memory_stream_pair()[0], ssl.create_default_context())
+        with pytest.raises(NotImplementedError, match="SSLStream cannot half-close"):
+            await fk_trio.FramedStream(tls, _codec()[0]).send_eof()
+        return answer
+
+    assert trio.run(main) == [b"%d" % len(PAYLOADS), b"".join(PAYLOADS)[:10]]
 
 
 def test_trio_cancel_mid_frame() -> None:
