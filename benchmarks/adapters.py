@@ -1,5 +1,6 @@
-"""Receiving frames over loopback TCP: a framekit FramedProtocol server beside an asyncio
-StreamReader.readexactly server, on asyncio and on uvloop.
+"""Receiving frames over loopback TCP: framekit's FramedProtocol and streams API
+(``read_frames()``, ``async for``) beside an asyncio StreamReader.readexactly server, on asyncio
+and on uvloop.
 
     python benchmarks/adapters.py [--frames N] [--payload BYTES]
 
@@ -17,7 +18,7 @@ import time
 from typing import Any, Callable
 
 import framekit
-from framekit.asyncio import FramedProtocol
+from framekit.asyncio import FramedProtocol, FrameReader, FrameWriter, start_server
 
 SENDER = """
 import socket, struct, sys
@@ -84,6 +85,34 @@ def stream_reader_server(frames: int) -> Callable[[asyncio.Future[float]], Any]:
     return make
 
 
+def framekit_streams_server(batched: bool) -> Callable[[int], Callable[[Any], Any]]:
+    """framekit's streams API: ``read_frames()`` (one await per batch) or ``async for``."""
+
+    def server(frames: int) -> Callable[[asyncio.Future[float]], Any]:
+        def make(done: asyncio.Future[float]) -> Any:
+            async def handle(reader: FrameReader, writer: FrameWriter) -> None:
+                start = time.perf_counter()
+                count = 0
+                if batched:
+                    while count < frames:
+                        count += len(await reader.read_frames())
+                else:
+                    async for _frame in reader:
+                        count += 1
+                        if count == frames:
+                            break
+                done.set_result(time.perf_counter() - start)
+                writer.close()
+
+            return start_server(
+                handle, "127.0.0.1", 0, decoder_factory=lambda: framekit.LengthFieldDecoder(4)
+            )
+
+        return make
+
+    return server
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=1_000_000)
@@ -105,6 +134,8 @@ def main() -> None:
         for label, server in (
             ("StreamReader.readexactly", stream_reader_server),
             ("framekit FramedProtocol", framed_protocol_server),
+            ("framekit read_frames()", framekit_streams_server(True)),
+            ("framekit async for", framekit_streams_server(False)),
         ):
             best = 0.0
             for _ in range(args.repeats):
@@ -118,8 +149,9 @@ def main() -> None:
                 best = max(best, rate)
             rates[label] = best
             print(f"  {name:8s} {label:26s} {best / 1e6:6.2f} M frames/s")
-        ratio = rates["framekit FramedProtocol"] / rates["StreamReader.readexactly"]
-        print(f"  {name:8s} FramedProtocol / readexactly = x{ratio:.2f}")
+        base = rates["StreamReader.readexactly"]
+        for label in ("framekit FramedProtocol", "framekit read_frames()", "framekit async for"):
+            print(f"  {name:8s} {label[9:]} / readexactly = x{rates[label] / base:.2f}")
 
 
 if __name__ == "__main__":
