@@ -18,7 +18,7 @@ import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from ._common import BytesLike, Decoder, Frame
+from ._common import BytesLike, Decoder, Encoder, Frame
 from ._shared import PoolStats, SlabRecord
 from .errors import (
     CorruptFrameError,
@@ -90,6 +90,7 @@ __all__ = [
     "DelimiterDecoder",
     "DelimiterEncoder",
     "DoubleFreeError",
+    "Encoder",
     "FixedLengthDecoder",
     "Frame",
     "FrameError",

@@ -7,8 +7,8 @@ refuse exactly the same arguments with the same messages.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from typing import Any, Optional, Protocol, Union
+from collections.abc import Iterable, Iterator
+from typing import Any, Optional, Protocol, Union, runtime_checkable
 
 if sys.version_info >= (3, 12):  # pragma: no cover - depends on the interpreter
     from collections.abc import Buffer as BytesLike
@@ -48,6 +48,26 @@ class Decoder(Protocol):
     def reset(self) -> None: ...
     @property
     def buffered(self) -> int: ...
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What the adapters need to send frames: any object with these two methods is an encoder
+    (framekit's own encoders, a preset's, a user's), checked with ``isinstance(x, Encoder)``.
+
+    Two members are optional, used when present: ``encode_header(payload_length) -> bytes``,
+    the bytes that go before a payload, lets the adapters send a large payload from its own
+    buffer after its header, without copying it; ``decoder()`` returns the decoder that reads
+    what the encoder writes.
+    """
+
+    def encode(self, payload: BytesLike) -> bytes:
+        """One payload, framed."""
+        ...
+
+    def encode_many(self, payloads: Iterable[BytesLike]) -> bytes:
+        """Several payloads framed into one buffer; nothing if any payload is refused."""
+        ...
 
 
 def _int(name: str, value: object) -> int:

@@ -16,7 +16,17 @@ def gather(encoder: Any, payloads: Iterable[BytesLike]) -> list[BytesLike]:
     small payloads encoded into one contiguous buffer, large ones behind their own header.
     Every payload is checked before anything is returned, so a refused one sends nothing."""
     if encoder is None:
-        raise ValueError("sending frames needs an encoder")
+        raise ValueError(
+            "sending frames needs an encoder, and none was given: pass encoder= (a server: "
+            "encoder_factory=), such as framekit.LengthFieldEncoder(), a preset's encoder, or "
+            "any object with encode(payload) and encode_many(payloads) (framekit.Encoder); "
+            "raw bytes go out with write()"
+        )
+    if not callable(getattr(encoder, "encode_many", None)):
+        raise TypeError(
+            f"{type(encoder).__name__} is not an encoder: it needs encode(payload) and "
+            "encode_many(payloads) returning bytes (see framekit.Encoder)"
+        )
     header = getattr(encoder, "encode_header", None)
     out: list[BytesLike] = []
     small: list[BytesLike] = []

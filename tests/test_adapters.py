@@ -227,6 +227,59 @@ def test_asyncio_writer_writes_raw_bytes_beside_frames(
     assert run(main()) == b"HELLO\x00\x00\x00\x01xraw\x00\x00\x00\x02yz"
 
 
+class _Tagged:
+    """A user's encoder: a type byte and a 2-byte length (framekit.Encoder, nothing more)."""
+
+    def encode(self, payload: Any) -> bytes:
+        return b"T" + len(payload).to_bytes(2, "big") + bytes(payload)
+
+    def encode_many(self, payloads: Any) -> bytes:
+        return b"".join(self.encode(p) for p in payloads)
+
+
+def test_a_users_encoder_plugs_in_and_a_missing_one_says_what_to_pass(
+    run: Callable[[Awaitable[Any]], Any],
+) -> None:
+    assert isinstance(_Tagged(), framekit.Encoder)
+    assert isinstance(framekit.LengthFieldEncoder(), framekit.Encoder)
+    assert not isinstance(object(), framekit.Encoder)
+
+    async def main() -> bytes:
+        received: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+        async def collect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            data = await reader.read()
+            if data:  # (the connections that sent nothing close first)
+                received.set_result(data)
+            writer.close()
+
+        server = await asyncio.start_server(collect, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        _reader, plain = await fk_asyncio.open_connection("127.0.0.1", port, decoder=_codec()[0])
+        with pytest.raises(ValueError, match=r"none was given: pass encoder= .*write\(\)"):
+            plain.write_frame(b"x")
+        plain.close()
+        _reader, odd = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=_codec()[0], encoder=object()
+        )
+        with pytest.raises(TypeError, match=r"object is not an encoder.*encode_many"):
+            odd.write_frames([b"x"])
+        odd.close()
+        _reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=_codec()[0], encoder=_Tagged()
+        )
+        writer.write_frames([b"ab", b"c" * 20000])  # a large one too: no encode_header, copied
+        writer.write_eof()
+        data = await received
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return data
+
+    assert run(main()) == b"T\x00\x02ab" + b"T" + (20000).to_bytes(2, "big") + b"c" * 20000
+
+
 def test_asyncio_frame_cut_by_eof_and_bad_input(run: Callable[[Awaitable[Any]], Any]) -> None:
     async def main() -> list[Any]:
         results: list[Any] = []
