@@ -260,3 +260,30 @@ def test_pool_must_match_the_implementation(fk: ModuleType) -> None:
             else cls(pool=fk.BufferPool())
         )
         assert decoder.decode(b"abcd\n") in ([b"abcd"], [])
+
+
+def test_what_pool_gives_on_each_receive_path(fk: ModuleType) -> None:
+    """docs/pools.md: feed(bytes) in whole frames takes nothing from the pool, an incomplete
+    tail is kept in pooled storage, other buffers are copied into it, get_buffer() is it."""
+    pool = fk.BufferPool((4096, 65536))
+
+    def taken() -> int:
+        return int(pool.stats.hits + pool.stats.misses)
+
+    whole = fk.LengthFieldDecoder(2, pool=pool)
+    for _ in range(100):
+        whole.feed(b"\x00\x02hi\x00\x01x")
+        assert [bytes(f) for f in whole] == [b"hi", b"x"]
+    assert taken() == 0
+    split = fk.LengthFieldDecoder(2, pool=pool)
+    split.feed(b"\x00\x02hi\x00\x03ab")
+    assert [bytes(f) for f in split] == [b"hi"] and taken() == 1
+    split.feed(b"c")
+    assert [bytes(f) for f in split] == [b"abc"]
+    copied = fk.LengthFieldDecoder(2, pool=pool)
+    copied.feed(bytearray(b"\x00\x02hi"))
+    assert [bytes(f) for f in copied] == [b"hi"] and taken() == 2
+    received = fk.LengthFieldDecoder(2, pool=pool)
+    received.get_buffer(16)[:4] = b"\x00\x02hi"
+    received.buffer_updated(4)
+    assert [bytes(f) for f in received] == [b"hi"] and taken() == 3
