@@ -464,3 +464,53 @@ def check_max_frames(max_frames: object) -> int:
     if max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
     return max_frames
+
+
+def shown_delimiters(delimiters: tuple[bytes, ...]) -> object:
+    """A DelimiterDecoder's delimiters as repr() shows them: one alone, several as a tuple."""
+    return delimiters[0] if len(delimiters) == 1 else delimiters
+
+
+_SIGNATURES: dict[str, Any] = {}
+
+
+def config_repr(obj: object, config: tuple[tuple[str, object], ...]) -> str:
+    """``repr()`` of a decoder or encoder: its class and the constructor arguments that differ
+    from their defaults (the required ones always), as a call that makes the same object."""
+    import inspect
+
+    from . import _pure
+
+    name = next(c.__name__ for c in type(obj).__mro__ if hasattr(_pure, c.__name__))
+    if name not in _SIGNATURES:
+        _SIGNATURES[name] = inspect.signature(getattr(_pure, name)).parameters
+    parameters = _SIGNATURES[name]
+    shown = []
+    for key, value in config:
+        parameter = parameters[key]
+        if parameter.default is parameter.empty:
+            shown.append(repr(value))
+        elif value is not parameter.default and value != parameter.default:
+            shown.append(f"{key}={value!r}")
+    return f"{type(obj).__qualname__}({', '.join(shown)})"
+
+
+class PureSignature:
+    """The ``__signature__`` of a compiled class: its pure twin's (what the API reference
+    documents), so that ``inspect.signature()`` and ``help()`` show the constructor's
+    parameters on both builds. A subclass, or an instance, has none from here."""
+
+    def __init__(self, owner: type) -> None:
+        self.owner = owner
+        self.signature: Any = None
+
+    def __get__(self, obj: object, owner: Optional[type] = None) -> Any:
+        if obj is not None or owner is not self.owner:
+            raise AttributeError("__signature__")
+        if self.signature is None:
+            import inspect
+
+            from . import _pure
+
+            self.signature = inspect.signature(getattr(_pure, self.owner.__name__))
+        return self.signature

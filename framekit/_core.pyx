@@ -272,6 +272,11 @@ cdef class _FrameDecoder:
     cdef Py_ssize_t _huge_header_end
     cdef bint _configured            # __init__ ran: a decoder made by __new__ alone takes nothing
 
+    cdef tuple _config               # the constructor's arguments, for repr()
+
+    def __repr__(self):
+        return C.config_repr(self, self._config or ())
+
     def __init__(self, *args, **kwargs):
         raise TypeError("_FrameDecoder is the decoders' common base; use one of the decoders")
 
@@ -1031,6 +1036,17 @@ cdef class LengthFieldDecoder(_FrameDecoder):
         self._strip = strip
         self._start = strip
         self._big = big
+        self._config = (  # for repr()
+            ("length_field_length", length_field_length),
+            ("length_field_offset", length_field_offset),
+            ("length_adjustment", length_adjustment),
+            ("initial_bytes_to_strip", initial_bytes_to_strip),
+            ("byteorder", byteorder),
+            ("max_frame_length", max_frame_length),
+            ("fail_fast", fail_fast),
+            ("copy", copy),
+            ("pool", pool),
+        )
 
     cdef Py_ssize_t _adjustment_value(self) noexcept:
         return self._adjustment
@@ -1102,6 +1118,16 @@ cdef class VarintLengthDecoder(_FrameDecoder):
         self._adjustment = adjustment
         self._strip = strip
         self._max_length_bytes = nbytes
+        self._config = (  # for repr()
+            ("length_field_offset", length_field_offset),
+            ("length_adjustment", length_adjustment),
+            ("initial_bytes_to_strip", initial_bytes_to_strip),
+            ("max_length_bytes", max_length_bytes),
+            ("max_frame_length", max_frame_length),
+            ("fail_fast", fail_fast),
+            ("copy", copy),
+            ("pool", pool),
+        )
 
     cdef Py_ssize_t _adjustment_value(self) noexcept:
         return self._adjustment
@@ -1166,6 +1192,11 @@ cdef class FixedLengthDecoder(_FrameDecoder):
         self._setup(length, True, bool(copy), pool)
         self._frame_length = length
         self._start = 0
+        self._config = (  # for repr()
+            ("frame_length", frame_length),
+            ("copy", copy),
+            ("pool", pool),
+        )
 
     cdef Py_ssize_t _least_frame(self) noexcept:
         return self._frame_length
@@ -1247,6 +1278,14 @@ cdef class DelimiterDecoder(_FrameDecoder):
         self._max_total = C.MAX_FRAME_LENGTH_LIMIT * 2  # the content is bounded, in _parse
         self._strip_delimiter = bool(strip_delimiter)
         self._longest = max(len(d) for d in self._delimiters)
+        self._config = (  # for repr()
+            ("delimiters", C.shown_delimiters(self._delimiters)),
+            ("strip_delimiter", strip_delimiter),
+            ("max_frame_length", max_frame_length),
+            ("fail_fast", fail_fast),
+            ("copy", copy),
+            ("pool", pool),
+        )
 
     cdef inline bint _arriving(self, const unsigned char *p, Py_ssize_t n) noexcept:
         """Whether the last ``n`` bytes at ``p`` are a proper prefix of a delimiter."""
@@ -1363,6 +1402,13 @@ cdef class LineDecoder(DelimiterDecoder):
             copy=copy,
             pool=pool,
         )
+        self._config = (  # for repr()
+            ("strip_delimiter", strip_delimiter),
+            ("max_frame_length", max_frame_length),
+            ("fail_fast", fail_fast),
+            ("copy", copy),
+            ("pool", pool),
+        )
 
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
         # One memchr for "\n"; "\r\n" when a "\r" precedes it. A trailing "\r" is the only
@@ -1389,9 +1435,15 @@ cdef class DelimiterEncoder:
     cdef bytes _delimiter
     cdef bint _check
 
+    cdef tuple _config
+
+    def __repr__(self):
+        return C.config_repr(self, self._config or ())
+
     def __init__(self, delimiter, *, check=True):
         (self._delimiter,) = C.check_delimiters(delimiter)
         self._check = bool(check)
+        self._config = (("delimiter", self._delimiter), ("check", check))  # for repr()
 
     cdef bytes _payload(self, object payload):
         cdef Py_buffer view
@@ -1485,6 +1537,11 @@ cdef class LengthFieldEncoder:
     cdef bint _includes_header
     cdef Py_ssize_t _max_frame_length
 
+    cdef tuple _config
+
+    def __repr__(self):
+        return C.config_repr(self, self._config or ())
+
     def __init__(
         self,
         length_field_length=4,
@@ -1503,6 +1560,13 @@ cdef class LengthFieldEncoder:
         ) = C.check_length_encoder(
             length_field_length, byteorder, length_adjustment, length_includes_header,
             max_frame_length,
+        )
+        self._config = (  # for repr()
+            ("length_field_length", length_field_length),
+            ("byteorder", byteorder),
+            ("length_adjustment", length_adjustment),
+            ("length_includes_header", length_includes_header),
+            ("max_frame_length", max_frame_length),
         )
 
     cdef uint64_t _value(self, Py_ssize_t payload_length) except? 0xFFFFFFFFFFFFFFFF:
@@ -1598,8 +1662,14 @@ cdef class VarintLengthEncoder:
 
     cdef Py_ssize_t _max_frame_length
 
+    cdef tuple _config
+
+    def __repr__(self):
+        return C.config_repr(self, self._config or ())
+
     def __init__(self, *, max_frame_length=C.DEFAULT_MAX_FRAME_LENGTH):
         self._max_frame_length = C.check_max_frame_length(max_frame_length, 1)
+        self._config = (("max_frame_length", max_frame_length),)  # for repr()
 
     cdef int _check(self, Py_ssize_t payload_length) except -1:
         cdef Py_ssize_t total = _varint_size(payload_length) + payload_length
@@ -1653,3 +1723,12 @@ cdef class VarintLengthEncoder:
         kwargs.update(overrides)
         return VarintLengthDecoder(**kwargs)
 
+
+# inspect.signature() and help() show each public class's constructor parameters, the pure
+# twin's (Cython gives an extension type no signature of its own to show)
+for _public in (
+    LengthFieldDecoder, VarintLengthDecoder, FixedLengthDecoder, DelimiterDecoder, LineDecoder,
+    LengthFieldEncoder, VarintLengthEncoder, DelimiterEncoder, BufferPool, Slab,
+):
+    framekit_type_attr(<PyTypeObject *>_public, "__signature__", C.PureSignature(_public))
+del _public

@@ -898,12 +898,19 @@ cdef extern from *:
         PyType_Modified(type);
         return rc;
     }
+    /* Put ``value`` in a static type's own dictionary (which Python code may not write). */
+    static int framekit_type_attr(PyTypeObject *type, const char *name, PyObject *value) {
+        int rc = PyDict_SetItemString(type->tp_dict, name, value);
+        PyType_Modified(type);
+        return rc;
+    }
     """
     ctypedef struct PyMethodDef:
         pass
     PyMethodDef framekit_slab_alloc_def
     PyMethodDef framekit_slab_free_def
     int framekit_install_fastcall(PyTypeObject *type, PyMethodDef *d, void *meth) except -1
+    int framekit_type_attr(PyTypeObject *type, const char *name, object value) except -1
 
 
 framekit_install_fastcall(<PyTypeObject *>Slab, &framekit_slab_alloc_def, <void *>_slab_alloc)

@@ -83,6 +83,7 @@ class _FrameDecoder:
         "_batch_sizes",
         "_chunk",
         "_chunk_view",
+        "_config",
         "_copy",
         "_corrupt",
         "_cpos",
@@ -110,6 +111,11 @@ class _FrameDecoder:
         "_window_refs",
         "_wpos",
     )
+
+    _config: tuple[tuple[str, object], ...]  # the constructor's arguments, for repr()
+
+    def __repr__(self) -> str:
+        return C.config_repr(self, self._config)
 
     def __init__(
         self,
@@ -859,6 +865,17 @@ class LengthFieldDecoder(_FrameDecoder):
         self._unpack = (
             None if code is None else struct.Struct((">" if big else "<") + code).unpack_from
         )
+        self._config = (
+            ("length_field_length", length_field_length),
+            ("length_field_offset", length_field_offset),
+            ("length_adjustment", length_adjustment),
+            ("initial_bytes_to_strip", initial_bytes_to_strip),
+            ("byteorder", byteorder),
+            ("max_frame_length", max_frame_length),
+            ("fail_fast", fail_fast),
+            ("copy", copy),
+            ("pool", pool),
+        )  # for repr()
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         header_end = self._header_end
@@ -949,6 +966,16 @@ class VarintLengthDecoder(_FrameDecoder):
         self._adjustment = adjustment
         self._strip = strip
         self._max_length_bytes = nbytes
+        self._config = (
+            ("length_field_offset", length_field_offset),
+            ("length_adjustment", length_adjustment),
+            ("initial_bytes_to_strip", initial_bytes_to_strip),
+            ("max_length_bytes", max_length_bytes),
+            ("max_frame_length", max_frame_length),
+            ("fail_fast", fail_fast),
+            ("copy", copy),
+            ("pool", pool),
+        )  # for repr()
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         p = pos + self._offset
@@ -998,6 +1025,11 @@ class FixedLengthDecoder(_FrameDecoder):
         length = C.check_fixed(frame_length)
         super().__init__(length, True, copy, pool=pool)
         self._frame_length = length
+        self._config = (
+            ("frame_length", frame_length),
+            ("copy", copy),
+            ("pool", pool),
+        )  # for repr()
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         return self._frame_length
@@ -1041,6 +1073,14 @@ class DelimiterDecoder(_FrameDecoder):
         self._strip_delimiter = bool(strip_delimiter)
         self._longest = max(len(d) for d in self._delimiters)
         self._prefixes = C.proper_prefixes(self._delimiters)
+        self._config = (
+            ("delimiters", C.shown_delimiters(self._delimiters)),
+            ("strip_delimiter", strip_delimiter),
+            ("max_frame_length", max_frame_length),
+            ("fail_fast", fail_fast),
+            ("copy", copy),
+            ("pool", pool),
+        )  # for repr()
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         start = pos + self._scanned
@@ -1221,6 +1261,13 @@ class LineDecoder(DelimiterDecoder):
             copy=copy,
             pool=pool,
         )
+        self._config = (
+            ("strip_delimiter", strip_delimiter),
+            ("max_frame_length", max_frame_length),
+            ("fail_fast", fail_fast),
+            ("copy", copy),
+            ("pool", pool),
+        )  # for repr()
 
 
 class DelimiterEncoder:
@@ -1229,11 +1276,17 @@ class DelimiterEncoder:
     in a second frame), or ending in a part of a self-overlapping delimiter that forms the
     delimiter with the start of the one appended (``b"xab" + b"aba"``)."""
 
-    __slots__ = ("_check", "_delimiter")
+    __slots__ = ("_check", "_config", "_delimiter")
+
+    _config: tuple[tuple[str, object], ...]  # the constructor's arguments, for repr()
+
+    def __repr__(self) -> str:
+        return C.config_repr(self, self._config)
 
     def __init__(self, delimiter: C.BytesLike, *, check: bool = True) -> None:
         (self._delimiter,) = C.check_delimiters(delimiter)
         self._check = bool(check)
+        self._config = (("delimiter", self._delimiter), ("check", check))  # for repr()
 
     def _payload(self, payload: C.BytesLike) -> bytes:
         data = _as_bytes(payload)
@@ -1263,7 +1316,12 @@ class DelimiterEncoder:
 class _PrefixEncoder:
     """Encoders that put a header computed from the payload's length before it."""
 
-    __slots__ = ()
+    __slots__ = ("_config",)
+
+    _config: tuple[tuple[str, object], ...]  # the constructor's arguments, for repr()
+
+    def __repr__(self) -> str:
+        return C.config_repr(self, self._config)
 
     def encode_header(self, payload_length: int) -> bytes:
         raise NotImplementedError
@@ -1319,6 +1377,13 @@ class LengthFieldEncoder(_PrefixEncoder):
             length_includes_header,
             max_frame_length,
         )
+        self._config = (
+            ("length_field_length", length_field_length),
+            ("byteorder", byteorder),
+            ("length_adjustment", length_adjustment),
+            ("length_includes_header", length_includes_header),
+            ("max_frame_length", max_frame_length),
+        )  # for repr()
 
     def encode_header(self, payload_length: int) -> bytes:
         """The length field for a payload of ``payload_length`` bytes."""
@@ -1356,6 +1421,7 @@ class VarintLengthEncoder(_PrefixEncoder):
 
     def __init__(self, *, max_frame_length: int = C.DEFAULT_MAX_FRAME_LENGTH) -> None:
         self._max_frame_length = C.check_max_frame_length(max_frame_length, 1)
+        self._config = (("max_frame_length", max_frame_length),)  # for repr()
 
     def encode_header(self, payload_length: int) -> bytes:
         """The varint for a payload of ``payload_length`` bytes."""

@@ -106,3 +106,59 @@ def test_core_takes_the_same_keywords(name: str) -> None:
     if any(p[1] == "KEYWORD_ONLY" for p in params):
         with pytest.raises(TypeError):
             cls(*args, *filler.get(name, [])[:extra], 0)  # one more is refused
+
+
+@pytest.mark.parametrize("impl", sorted(IMPLEMENTATIONS))
+@pytest.mark.parametrize("name", CLASSES)
+def test_signature_and_help_show_the_constructor(impl: str, name: str) -> None:
+    """inspect.signature() and help() show every public class's constructor parameters, on the
+    compiled core as on the pure build."""
+    import pydoc
+
+    cls = getattr(IMPLEMENTATIONS[impl], name)
+    expected = inspect.signature(getattr(pure, name))
+    assert inspect.signature(cls) == expected
+    text = pydoc.render_doc(cls)
+    assert all(p in text for p in expected.parameters)
+
+    if not cls.__flags__ & (1 << 10):  # Py_TPFLAGS_BASETYPE: the core's pools are final
+        return
+
+    class Mine(cls):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, extra: int = 0, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+
+    assert "extra" in inspect.signature(Mine).parameters  # a subclass has its own
+
+
+REPRS = [
+    ("LengthFieldDecoder", (), {}, "LengthFieldDecoder()"),
+    (
+        "LengthFieldDecoder",
+        (2,),
+        {"max_frame_length": 100, "byteorder": "little"},
+        "LengthFieldDecoder(length_field_length=2, byteorder='little', max_frame_length=100)",
+    ),
+    ("VarintLengthDecoder", (), {"copy": True}, "VarintLengthDecoder(copy=True)"),
+    ("FixedLengthDecoder", (3,), {}, "FixedLengthDecoder(3)"),
+    ("DelimiterDecoder", (bytearray(b";"),), {}, "DelimiterDecoder(b';')"),
+    ("DelimiterDecoder", ([b"\r\n", b"\n"],), {}, "DelimiterDecoder((b'\\r\\n', b'\\n'))"),
+    ("LineDecoder", (), {"strip_delimiter": False}, "LineDecoder(strip_delimiter=False)"),
+    ("DelimiterEncoder", (b"\n",), {"check": False}, "DelimiterEncoder(b'\\n', check=False)"),
+    ("LengthFieldEncoder", (2,), {}, "LengthFieldEncoder(length_field_length=2)"),
+    ("VarintLengthEncoder", (), {}, "VarintLengthEncoder()"),
+]
+
+
+@pytest.mark.parametrize("impl", sorted(IMPLEMENTATIONS))
+@pytest.mark.parametrize(("name", "args", "kwargs", "shown"), REPRS)
+def test_repr_shows_the_configuration(
+    impl: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], shown: str
+) -> None:
+    """repr() is the call that makes the same object: the arguments that differ from their
+    defaults (the required ones always)."""
+    fk = IMPLEMENTATIONS[impl]
+    obj = getattr(fk, name)(*args, **kwargs)
+    assert repr(obj) == shown
+    again = eval(shown, {name: getattr(fk, name)})  # our own repr, in a test
+    assert repr(again) == shown
