@@ -6,7 +6,7 @@ compares framekit's decoders with asyncio streams, Twisted (when installed) and 
 Python on length-prefixed and line streams, and prints frames/s with ratios.
 
     framekit decode [--preset NAME | --length-field N [--offset K] [--adjust A] [--strip S]
-                    [--little-endian] | --varint | --lines | --delimiter HEX | --fixed N]
+                    [--little-endian] | --varint | --lines | --delimiter HEX ... | --fixed N]
                     [--max-frame-length N] [--format table|hex|jsonl] [FILE|-]
 
 splits a capture (or stdin) into frames and prints each with its offset in the stream, its
@@ -29,30 +29,89 @@ PRESETS = sorted(presets.__all__)
 CHUNK = 65536
 
 
+class UsageError(Exception):
+    """A command-line argument that cannot be used: reported with its flag, exit status 2."""
+
+    def __init__(self, flag: str, message: str) -> None:
+        super().__init__(f"{flag}: {message}")
+
+
+# which decoder options each way of framing takes (the rest are refused, not ignored)
+APPLIES = {
+    "preset": {"max_frame_length"},
+    "length_field": {"offset", "adjust", "strip", "little_endian", "max_frame_length"},
+    "varint": {"offset", "adjust", "strip", "max_frame_length"},
+    "lines": {"max_frame_length"},
+    "delimiter": {"max_frame_length"},
+    "fixed": set(),
+}
+# a constructor parameter named in an error, and the flag that sets it (longest names first)
+FLAGS = {
+    "length_field_length": "--length-field",
+    "length_field_offset": "--offset",
+    "initial_bytes_to_strip": "--strip",
+    "max_frame_length": "--max-frame-length",
+    "length_adjustment": "--adjust",
+    "frame_length": "--fixed",
+    "delimiter": "--delimiter",
+}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _given(value: object) -> bool:
+    return value is not None and value is not False
+
+
+def _delimiters(values: list[str]) -> list[bytes]:
+    """``--delimiter`` values: each one or several hex delimiters (spaces or commas between)."""
+    found = []
+    for value in values:
+        parts = value.replace(",", " ").split()
+        if not parts:
+            raise UsageError("--delimiter", "an empty delimiter")
+        for part in parts:
+            try:
+                found.append(bytes.fromhex(part))
+            except ValueError:
+                raise UsageError("--delimiter", f"{part!r} is not hex") from None
+    return found
+
+
 def _decoder(args: argparse.Namespace) -> Any:
-    limit = {} if args.max_frame_length is None else {"max_frame_length": args.max_frame_length}
-    if args.preset:
+    way = next(w for w in APPLIES if _given(getattr(args, w)))
+    for option in ("offset", "adjust", "strip", "little_endian", "max_frame_length"):
+        if _given(getattr(args, option)) and option not in APPLIES[way]:
+            raise UsageError(_flag(option), f"{_flag(option)} does not apply to {_flag(way)}")
+    limit: dict[str, Any] = {}
+    if args.max_frame_length is not None:
+        limit["max_frame_length"] = args.max_frame_length
+    try:
+        return _make(args, way, limit)
+    except (ValueError, TypeError) as exc:
+        flag = next((f for name, f in FLAGS.items() if name in str(exc)), _flag(way))
+        raise UsageError(flag, str(exc)) from None
+
+
+def _make(args: argparse.Namespace, way: str, limit: dict[str, Any]) -> Any:
+    field: dict[str, Any] = {
+        "length_field_offset": args.offset or 0,
+        "length_adjustment": args.adjust or 0,
+        "initial_bytes_to_strip": args.strip,
+    }
+    if way == "preset":
         return getattr(presets, args.preset)(**limit)
-    if args.length_field is not None:
-        return framekit.LengthFieldDecoder(
-            args.length_field,
-            length_field_offset=args.offset,
-            length_adjustment=args.adjust,
-            initial_bytes_to_strip=args.strip,
-            byteorder="little" if args.little_endian else "big",
-            **limit,
-        )
-    if args.varint:
-        return framekit.VarintLengthDecoder(
-            length_field_offset=args.offset,
-            length_adjustment=args.adjust,
-            initial_bytes_to_strip=args.strip,
-            **limit,
-        )
-    if args.lines:
+    if way == "length_field":
+        order = "little" if args.little_endian else "big"
+        return framekit.LengthFieldDecoder(args.length_field, byteorder=order, **field, **limit)
+    if way == "varint":
+        return framekit.VarintLengthDecoder(**field, **limit)
+    if way == "lines":
         return framekit.LineDecoder(**limit)
-    if args.delimiter is not None:
-        return framekit.DelimiterDecoder(bytes.fromhex(args.delimiter), **limit)
+    if way == "delimiter":
+        return framekit.DelimiterDecoder(_delimiters(args.delimiter), **limit)
     return framekit.FixedLengthDecoder(args.fixed)
 
 
@@ -124,19 +183,46 @@ def _print(event: Event, fmt: str, out: IO[str]) -> None:
         out.write(f"{offset:>10}  {len(item):>8}  {_preview(item)}\n")
 
 
+class _Counted:
+    """A binary source that counts the bytes read from it."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        self.count = 0
+
+    def read(self, n: int) -> bytes:
+        data = self.source.read(n)
+        self.count += len(data)
+        return data
+
+
 def decode(args: argparse.Namespace, out: IO[str]) -> int:
     decoder = _decoder(args)
-    errors = 0
-    if args.format == "table":
-        out.write(f"{'offset':>10}  {'length':>8}  preview\n")
     source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+    errors = 0
+    swallowing: Optional[tuple[int, int]] = None  # a too-long frame's (offset, claimed length)
+    counted = _Counted(source)
     try:
-        for event in events(decoder, source):
-            errors += isinstance(event[1], framekit.FrameError)
+        if args.format == "table":
+            out.write(f"{'offset':>10}  {'length':>8}  preview\n")
+        for event in events(decoder, counted):  # type: ignore[arg-type]
+            offset, item = event
+            errors += isinstance(item, framekit.FrameError)
+            if isinstance(item, framekit.FrameTooLongError) and item.frame_length is not None:
+                swallowing = (offset, item.frame_length)
             _print(event, args.format, out)
     finally:
         if source is not sys.stdin.buffer:
             source.close()
+    if swallowing is not None and sum(swallowing) > counted.count:
+        offset, claimed = swallowing
+        note = (
+            f"the frame at offset {offset} claimed {claimed} bytes; the stream ended "
+            f"{counted.count - offset} bytes into it: everything after offset {offset} was "
+            "skipped as part of it"
+        )
+        out.write(json.dumps({"offset": offset, "note": note}) if args.format == "jsonl" else note)
+        out.write("\n")
     return 1 if errors else 0
 
 
@@ -153,14 +239,33 @@ def parser() -> argparse.ArgumentParser:
     how.add_argument("--length-field", type=int, metavar="N", help="an N-byte length field")
     how.add_argument("--varint", action="store_true", help="a varint length field")
     how.add_argument("--lines", action="store_true", help=r"lines ending in \n or \r\n")
-    how.add_argument("--delimiter", metavar="HEX", help="frames ending at these bytes (hex)")
+    how.add_argument(
+        "--delimiter",
+        action="append",
+        metavar="HEX",
+        help="frames ending at this delimiter, in hex; several: repeat the flag, or separate "
+        "them with spaces or commas ('0d0a 0a')",
+    )
     how.add_argument("--fixed", type=int, metavar="N", help="frames of N bytes")
-    dec.add_argument("--offset", type=int, default=0, help="length field offset")
-    dec.add_argument("--adjust", type=int, default=0, help="length adjustment")
-    dec.add_argument("--strip", type=int, default=None, help="initial bytes to strip")
-    dec.add_argument("--little-endian", action="store_true", help="a little-endian field")
-    dec.add_argument("--max-frame-length", type=int, default=None, metavar="N")
-    dec.add_argument("--format", choices=["table", "hex", "jsonl"], default="table")
+    field = "(--length-field, --varint)"
+    dec.add_argument("--offset", type=int, help=f"length field offset {field} (default: 0)")
+    dec.add_argument("--adjust", type=int, help=f"length adjustment {field} (default: 0)")
+    dec.add_argument(
+        "--strip", type=int, help=f"initial bytes to strip {field} (default: the header)"
+    )
+    dec.add_argument(
+        "--little-endian", action="store_true", help="a little-endian field (--length-field)"
+    )
+    dec.add_argument(
+        "--max-frame-length",
+        type=int,
+        metavar="N",
+        help="frames longer than this are errors, and skipped (default: the decoder's, 8 MiB; "
+        "64 KiB for lines and delimiters)",
+    )
+    dec.add_argument(
+        "--format", choices=["table", "hex", "jsonl"], default="table", help="(default: table)"
+    )
     dec.add_argument("file", nargs="?", default="-", help="the capture (default: stdin)")
     return ap
 
@@ -174,7 +279,7 @@ def main(argv: Optional[Sequence[str]] = None, out: Optional[IO[str]] = None) ->
         return _bench.main(options + ["--netty", args.netty] * bool(args.netty))
     try:
         return decode(args, out or sys.stdout)
-    except (ValueError, TypeError, OSError) as exc:
+    except (UsageError, OSError) as exc:
         print(f"framekit: {exc}", file=sys.stderr)
         return 2
 

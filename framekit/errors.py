@@ -57,7 +57,8 @@ class IncompleteFrameError(FrameError):
 
     def __init__(self, partial: bytes) -> None:
         self.partial = partial
-        super().__init__(f"end of stream inside a frame ({len(partial)} bytes received)")
+        n = len(partial)
+        super().__init__(f"end of stream inside a frame ({n} byte{'s' * (n != 1)} received)")
 
     def __reduce__(self) -> tuple[type[IncompleteFrameError], tuple[bytes]]:
         return (type(self), (self.partial,))

@@ -143,3 +143,89 @@ def test_bench_json_records_the_run(tmp_path: os.PathLike[str], monkeypatch: Any
     assert data["quick"] is True and data["python"] == sys.version.split()[0]
     assert {"framekit", "implementation", "platform", "cpus", "date"} <= set(data)
     assert calls[0]["quick"] is True
+
+
+# --- the command line as users meet it (issue: several delimiters, errors naming the flag, ...) --
+
+
+def test_several_delimiters_repeated_or_spaced(tmp_path: os.PathLike[str]) -> None:
+    wire = b"a\r\nb;c\rd"
+    for argv in (
+        ["--delimiter", "0d0a", "--delimiter", "3b", "--delimiter", "0d"],
+        ["--delimiter", "0d0a 3b,0d"],
+    ):
+        _, text = run([*argv, "--format", "jsonl"], wire, tmp_path)
+        frames = [bytes.fromhex(json.loads(line)["hex"]) for line in text.splitlines()[:3]]
+        assert frames == [b"a", b"b", b"c"], argv
+    # "0d 0d0a" is two delimiters (\r and \r\n), not the three bytes 0d0d0a (which would find
+    # no frame here)
+    _, text = run(["--delimiter", "0d 0d0a", "--format", "jsonl"], b"x\r\ny\r", tmp_path)
+    assert [json.loads(line)["hex"] for line in text.splitlines()] == ["78", "79"]
+
+
+def test_argument_errors_name_the_flag(
+    tmp_path: os.PathLike[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv, flag in [
+        (["--delimiter", "zz"], "--delimiter"),
+        (["--delimiter", "0d", "--delimiter", ""], "--delimiter"),
+        (["--length-field", "9"], "--length-field"),
+        (["--fixed", "0"], "--fixed"),
+        (["--lines", "--max-frame-length", "-1"], "--max-frame-length"),
+        (["--length-field", "2", "--offset", "-1"], "--offset"),
+    ]:
+        code, out = run(argv, b"", tmp_path)
+        err = capsys.readouterr().err
+        assert code == 2 and out == "", argv
+        assert err.startswith(f"framekit: {flag}:"), (argv, err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["--lines", "--strip", "0"], "--strip"),
+        (["--lines", "--offset", "1"], "--offset"),
+        (["--fixed", "4", "--adjust", "1"], "--adjust"),
+        (["--varint", "--little-endian"], "--little-endian"),
+        (["--fixed", "4", "--max-frame-length", "9"], "--max-frame-length"),
+        (["--preset", "mqtt", "--strip", "2"], "--strip"),
+    ],
+)
+def test_options_that_do_not_apply_are_refused(
+    tmp_path: os.PathLike[str], capsys: pytest.CaptureFixture[str], argv: list[str], flag: str
+) -> None:
+    code, out = run(argv, b"abcd\n", tmp_path)
+    assert code == 2 and out == ""
+    assert f"{flag} does not apply" in capsys.readouterr().err
+
+
+def test_missing_file_prints_no_table(capsys: pytest.CaptureFixture[str]) -> None:
+    out = io.StringIO()
+    assert main(["decode", "--lines", "/nonexistent/capture.bin"], out) == 2
+    assert out.getvalue() == ""
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_one_byte_is_singular(tmp_path: os.PathLike[str]) -> None:
+    _, text = run(["--length-field", "2"], b"\x00", tmp_path)
+    assert "(1 byte received)" in text
+    _, text = run(["--length-field", "2"], b"\x00\x05ab", tmp_path)
+    assert "(4 bytes received)" in text
+
+
+def test_a_claimed_frame_that_swallowed_the_rest_is_reported(tmp_path: os.PathLike[str]) -> None:
+    # a header claiming 4 GB: too long, so it is skipped, and with it the rest of the capture
+    wire = b"\x00\x00\x00\x02hi" + b"\xff\xff\xff\xf0" + b"\x00\x00\x00\x02ok" * 100
+    code, text = run(["--length-field", "4"], wire, tmp_path)
+    assert code == 1
+    assert "FrameTooLongError" in text
+    last = text.splitlines()[-1]
+    assert "the frame at offset 6 claimed 4294967284 bytes" in last
+    assert "the stream ended 604 bytes into it" in last
+
+
+def test_help_shows_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["decode", "--help"])
+    text = capsys.readouterr().out
+    assert "(default: table)" in text and "(default: 0)" in text
