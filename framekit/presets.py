@@ -1,40 +1,97 @@
-"""Ready decoders for real protocols. Each returns a new decoder that delivers whole wire
-messages, headers kept, and takes keyword overrides for the decoder (``max_frame_length=``,
-``copy=``, ``fail_fast=`` ...)::
+"""Ready decoders and encoders for real protocols. Each decoder function returns a new decoder
+that delivers whole wire messages, headers kept, and takes keyword overrides for the decoder
+(``max_frame_length=``, ``copy=``, ``fail_fast=`` ...)::
 
     from framekit import presets
     decoder = presets.postgres(max_frame_length=64 << 20)
+
+Each ``<preset>_encoder()`` writes exactly what its preset reads back: ``encode(message)`` takes
+a message as the preset's decoder delivers it with its length field left out, and writes it
+whole, the length inserted (PostgreSQL: ``b"Q" + b"SELECT 1\\0"``)::
+
+    encoder = presets.postgres_encoder()
+    encoder.encode(b"Q" + b"SELECT 1\\0")   # b'Q\\x00\\x00\\x00\\rSELECT 1\\x00'
 
 The byte layouts below are the protocols' own; each cites where it is specified.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Callable
 
 from . import DelimiterDecoder, LengthFieldDecoder, LineDecoder, VarintLengthDecoder
+from ._common import BytesLike
+from .errors import FrameTooLongError
 
 __all__ = [
+    "PresetEncoder",
     "amqp",
+    "amqp_encoder",
     "dns_tcp",
+    "dns_tcp_encoder",
     "grpc",
+    "grpc_encoder",
     "http2",
+    "http2_encoder",
     "kafka",
+    "kafka_encoder",
     "memcached_binary",
+    "memcached_binary_encoder",
     "mqtt",
+    "mqtt_encoder",
     "mysql",
+    "mysql_encoder",
     "ndjson",
+    "ndjson_encoder",
     "postgres",
+    "postgres_encoder",
     "postgres_startup",
+    "postgres_startup_encoder",
     "stomp",
+    "stomp_encoder",
     "tls_record",
+    "tls_record_encoder",
 ]
 
 MiB = 1 << 20
 
 
-def _length(width: int, defaults: dict[str, Any], overrides: dict[str, Any]) -> Any:
-    return LengthFieldDecoder(width, **{"initial_bytes_to_strip": 0, **defaults, **overrides})
+# Each preset's framing, read by its decoder and written by its encoder.
+POSTGRES_STARTUP = {"length_field_length": 4, "length_adjustment": -4, "max_frame_length": 10_000}
+POSTGRES = {
+    "length_field_length": 4, "length_field_offset": 1, "length_adjustment": -4,
+    "max_frame_length": 64 * MiB,
+}  # fmt: skip
+MYSQL = {
+    "length_field_length": 3, "byteorder": "little", "length_adjustment": 1,
+    "max_frame_length": (1 << 24) + 3,
+}  # fmt: skip
+KAFKA = {"length_field_length": 4, "max_frame_length": 100 * MiB + 4}
+DNS_TCP = {"length_field_length": 2, "max_frame_length": 2 + 65535}
+TLS_RECORD = {
+    "length_field_length": 2, "length_field_offset": 3, "max_frame_length": 5 + (1 << 14) + 2048
+}  # fmt: skip
+HTTP2 = {"length_field_length": 3, "length_adjustment": 6, "max_frame_length": 9 + 16384}
+AMQP = {
+    "length_field_length": 4, "length_field_offset": 3, "length_adjustment": 1,
+    "max_frame_length": 128 * 1024 + 8,
+}  # fmt: skip
+MEMCACHED_BINARY = {
+    "length_field_length": 4, "length_field_offset": 8, "length_adjustment": 12,
+    "max_frame_length": 24 + 20 * MiB,
+}  # fmt: skip
+GRPC = {"length_field_length": 4, "length_field_offset": 1, "max_frame_length": 5 + 4 * MiB}
+MQTT = {
+    "length_field_offset": 1, "max_length_bytes": 4, "initial_bytes_to_strip": 0,
+    "max_frame_length": 5 + 268_435_455,
+}  # fmt: skip
+NDJSON = {"max_frame_length": 16 * MiB}
+STOMP = {"strip_delimiter": False, "max_frame_length": MiB}
+
+
+def _length(spec: dict[str, Any], overrides: dict[str, Any]) -> Any:
+    return LengthFieldDecoder(**{"initial_bytes_to_strip": 0, **spec, **overrides})
 
 
 def postgres_startup(**overrides: Any) -> Any:
@@ -49,7 +106,7 @@ def postgres_startup(**overrides: Any) -> Any:
 
     After the startup phase, use :func:`postgres` for both directions.
     """
-    return _length(4, {"length_adjustment": -4, "max_frame_length": 10_000}, overrides)
+    return _length(POSTGRES_STARTUP, overrides)
 
 
 def postgres(**overrides: Any) -> Any:
@@ -63,11 +120,7 @@ def postgres(**overrides: Any) -> Any:
         +--------+--------------+------------------+
                  |<-------- length ------------->|
     """
-    return _length(
-        4,
-        {"length_field_offset": 1, "length_adjustment": -4, "max_frame_length": 64 * MiB},
-        overrides,
-    )
+    return _length(POSTGRES, overrides)
 
 
 def mysql(**overrides: Any) -> Any:
@@ -80,11 +133,7 @@ def mysql(**overrides: Any) -> Any:
         | little-endian  |             | (length bytes)  |
         +----------------+-------------+-----------------+
     """
-    return _length(
-        3,
-        {"byteorder": "little", "length_adjustment": 1, "max_frame_length": (1 << 24) + 3},
-        overrides,
-    )
+    return _length(MYSQL, overrides)
 
 
 def kafka(**overrides: Any) -> Any:
@@ -96,7 +145,7 @@ def kafka(**overrides: Any) -> Any:
         | INT32 size   | request or response (size bytes)      |
         +--------------+---------------------------------------+
     """
-    return _length(4, {"max_frame_length": 100 * MiB + 4}, overrides)
+    return _length(KAFKA, overrides)
 
 
 def dns_tcp(**overrides: Any) -> Any:
@@ -108,7 +157,7 @@ def dns_tcp(**overrides: Any) -> Any:
 
     Pipelined queries and answers (RFC 7766 §6.2.1) come out one message per frame.
     """
-    return _length(2, {"max_frame_length": 2 + 65535}, overrides)
+    return _length(DNS_TCP, overrides)
 
 
 def tls_record(**overrides: Any) -> Any:
@@ -121,9 +170,7 @@ def tls_record(**overrides: Any) -> Any:
         | 1 byte       | 2 bytes          |               |             |
         +--------------+------------------+---------------+-------------+
     """
-    return _length(
-        2, {"length_field_offset": 3, "max_frame_length": 5 + (1 << 14) + 2048}, overrides
-    )
+    return _length(TLS_RECORD, overrides)
 
 
 def http2(**overrides: Any) -> Any:
@@ -136,7 +183,7 @@ def http2(**overrides: Any) -> Any:
         | length (24)     | type   | flags  | R + stream id(31) | payload  |
         +-----------------+--------+--------+-------------------+----------+
     """
-    return _length(3, {"length_adjustment": 6, "max_frame_length": 9 + 16384}, overrides)
+    return _length(HTTP2, overrides)
 
 
 def amqp(**overrides: Any) -> Any:
@@ -149,10 +196,7 @@ def amqp(**overrides: Any) -> Any:
         | octet  | short     | long        | (size octets)   | 0xCE      |
         +--------+-----------+-------------+-----------------+-----------+
     """
-    return _length(
-        4, {"length_field_offset": 3, "length_adjustment": 1, "max_frame_length": 128 * 1024 + 8},
-        overrides,
-    )  # fmt: skip
+    return _length(AMQP, overrides)
 
 
 def mqtt(**overrides: Any) -> Any:
@@ -164,13 +208,7 @@ def mqtt(**overrides: Any) -> Any:
         | 1 byte           | 7 bits each, LSB first)   | payload                 |
         +------------------+---------------------------+-------------------------+
     """
-    defaults = {
-        "length_field_offset": 1,
-        "max_length_bytes": 4,
-        "initial_bytes_to_strip": 0,
-        "max_frame_length": 5 + 268_435_455,
-    }
-    return VarintLengthDecoder(**{**defaults, **overrides})
+    return VarintLengthDecoder(**{**MQTT, **overrides})
 
 
 def memcached_binary(**overrides: Any) -> Any:
@@ -183,10 +221,7 @@ def memcached_binary(**overrides: Any) -> Any:
         +-------+--------+---------+--------+--------+---------+------------+--------+-----+
         then extras, key and value: total body length bytes
     """
-    return _length(
-        4, {"length_field_offset": 8, "length_adjustment": 12, "max_frame_length": 24 + 20 * MiB},
-        overrides,
-    )  # fmt: skip
+    return _length(MEMCACHED_BINARY, overrides)
 
 
 def grpc(**overrides: Any) -> Any:
@@ -199,7 +234,7 @@ def grpc(**overrides: Any) -> Any:
         | 1 byte          | 4 bytes, big-endian  |                        |
         +-----------------+----------------------+------------------------+
     """
-    return _length(4, {"length_field_offset": 1, "max_frame_length": 5 + 4 * MiB}, overrides)
+    return _length(GRPC, overrides)
 
 
 def ndjson(**overrides: Any) -> Any:
@@ -208,7 +243,7 @@ def ndjson(**overrides: Any) -> Any:
 
         {"id": 1}\\n{"id": 2}\\r\\n   ->   b'{"id": 1}', b'{"id": 2}'
     """
-    return LineDecoder(**{"max_frame_length": 16 * MiB, **overrides})
+    return LineDecoder(**{**NDJSON, **overrides})
 
 
 def stomp(**overrides: Any) -> Any:
@@ -222,6 +257,186 @@ def stomp(**overrides: Any) -> Any:
     contain NULL octets (sent with a content-length header) need a decoder that reads that
     header; this preset does not.
     """
-    return DelimiterDecoder(
-        b"\x00", **{"strip_delimiter": False, "max_frame_length": MiB, **overrides}
-    )
+    return DelimiterDecoder(b"\x00", **{**STOMP, **overrides})
+
+
+# --- encoders ------------------------------------------------------------------------------------
+
+
+class PresetEncoder:
+    """Writes what a preset's decoder reads back; a :class:`framekit.Encoder`.
+
+    ``encode(message)`` takes a message as the preset's decoder delivers it with its length
+    field left out (PostgreSQL: ``b"Q" + b"SELECT 1\\0"``; delimited presets: as delivered)
+    and writes it whole; ``encode_many(messages)`` writes several into one buffer, and nothing
+    if one is refused (``ValueError``, or ``FrameTooLongError`` past ``max_frame_length``);
+    ``decoder()`` returns the preset's decoder, with the same overrides.
+    """
+
+    def __init__(
+        self, name: str, make: Callable[..., Any], spec: dict[str, Any], overrides: dict[str, Any]
+    ) -> None:
+        self._name = name
+        self._make = make
+        self._overrides = dict(overrides)
+        self.decoder()  # the overrides are checked as the decoder checks them
+        self._max_frame_length = {**spec, **overrides}["max_frame_length"]
+
+    def decoder(self) -> Any:
+        """The preset's decoder, which reads back what this encoder writes."""
+        return self._make(**self._overrides)
+
+    def encode(self, message: BytesLike) -> bytes:
+        """One message, written whole."""
+        return self.encode_many((message,))
+
+    def encode_many(self, messages: Iterable[BytesLike]) -> bytes:
+        """Several messages into one buffer; nothing if one is refused."""
+        parts: list[bytes] = []
+        for message in messages:
+            data = bytes(message)
+            wire = self._wire(data)
+            total = sum(map(len, wire))
+            if total > self._max_frame_length:
+                raise FrameTooLongError(total, self._max_frame_length)
+            parts += wire
+        return b"".join(parts)
+
+    def _wire(self, message: bytes) -> list[bytes]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self._overrides.items())
+        return f"presets.{self._name}_encoder({shown})"
+
+
+class _FieldEncoder(PresetEncoder):
+    """A length field of ``length_field_length`` bytes inserted at ``length_field_offset``,
+    holding what the decoder's ``length_adjustment`` makes the rest of the message."""
+
+    def __init__(
+        self, name: str, make: Callable[..., Any], spec: dict[str, Any], overrides: dict[str, Any]
+    ) -> None:
+        super().__init__(name, make, spec, overrides)
+        self._width = spec["length_field_length"]
+        self._offset = spec.get("length_field_offset", 0)
+        self._adjustment = spec.get("length_adjustment", 0)
+        self._order = spec.get("byteorder", "big")
+
+    def _wire(self, message: bytes) -> list[bytes]:
+        value = len(message) - self._offset - self._adjustment
+        least = self._offset + max(self._adjustment, 0)  # the bytes around the field
+        if len(message) < least:
+            raise ValueError(
+                f"a {self._name} message is at least {least} bytes before its length field "
+                f"is inserted; got {len(message)}"
+            )
+        if value >> (8 * self._width):
+            raise FrameTooLongError(len(message) + self._width, self._max_frame_length)
+        field = value.to_bytes(self._width, self._order)
+        return [message[: self._offset], field, message[self._offset :]]
+
+
+class _VarintEncoder(PresetEncoder):
+    """MQTT's remaining length: a varint of the rest, after the fixed header byte."""
+
+    def _wire(self, message: bytes) -> list[bytes]:
+        if not message:
+            raise ValueError("an mqtt message starts with its fixed header byte")
+        value, field = len(message) - 1, bytearray()
+        while True:
+            value, low = value >> 7, value & 0x7F
+            field.append(low | (0x80 if value else 0))
+            if not value:
+                break
+        if len(field) > 4:
+            raise FrameTooLongError(len(message) + len(field), self._max_frame_length)
+        return [message[:1], bytes(field), message[1:]]
+
+
+class _NdjsonEncoder(PresetEncoder):
+    """One JSON text, then ``\\n``."""
+
+    def _wire(self, message: bytes) -> list[bytes]:
+        if b"\n" in message or message.endswith(b"\r"):
+            raise ValueError("an ndjson text cannot hold a line break (or end in \\r)")
+        return [message, b"\n"]
+
+
+class _StompEncoder(PresetEncoder):
+    """A frame as the preset delivers it: ended by its NULL octet, with no other."""
+
+    def _wire(self, message: bytes) -> list[bytes]:
+        if not message.endswith(b"\x00") or b"\x00" in message[:-1]:
+            raise ValueError(
+                "a stomp frame is written as the preset delivers it: ending in its NULL octet, "
+                "with no other NULL (bodies with NULLs need content-length, which it does not read)"
+            )
+        return [message]
+
+
+def postgres_startup_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`postgres_startup` messages: ``encode(code + fields)``."""
+    return _FieldEncoder("postgres_startup", postgres_startup, POSTGRES_STARTUP, overrides)
+
+
+def postgres_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`postgres` messages: ``encode(b"Q" + b"SELECT 1\\0")``."""
+    return _FieldEncoder("postgres", postgres, POSTGRES, overrides)
+
+
+def mysql_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`mysql` packets: ``encode(bytes([sequence_id]) + payload)``."""
+    return _FieldEncoder("mysql", mysql, MYSQL, overrides)
+
+
+def kafka_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`kafka` requests and responses: ``encode(message)``."""
+    return _FieldEncoder("kafka", kafka, KAFKA, overrides)
+
+
+def dns_tcp_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`dns_tcp` messages: ``encode(dns_message)``."""
+    return _FieldEncoder("dns_tcp", dns_tcp, DNS_TCP, overrides)
+
+
+def tls_record_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`tls_record` records: ``encode(content_type + version + fragment)``."""
+    return _FieldEncoder("tls_record", tls_record, TLS_RECORD, overrides)
+
+
+def http2_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`http2` frames: ``encode(type + flags + stream_id + payload)``."""
+    return _FieldEncoder("http2", http2, HTTP2, overrides)
+
+
+def amqp_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`amqp` frames: ``encode(type + channel + payload + b"\\xce")``."""
+    return _FieldEncoder("amqp", amqp, AMQP, overrides)
+
+
+def memcached_binary_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`memcached_binary` packets: the 24-byte header without its total body
+    length (8 bytes before it, 12 after), then extras, key and value."""
+    return _FieldEncoder("memcached_binary", memcached_binary, MEMCACHED_BINARY, overrides)
+
+
+def grpc_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`grpc` messages: ``encode(compressed_flag + message)``."""
+    return _FieldEncoder("grpc", grpc, GRPC, overrides)
+
+
+def mqtt_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`mqtt` control packets: ``encode(fixed_header_byte + rest)``."""
+    return _VarintEncoder("mqtt", mqtt, MQTT, overrides)
+
+
+def ndjson_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`ndjson` texts: ``encode(b'{"id": 1}')``, a line each."""
+    return _NdjsonEncoder("ndjson", ndjson, NDJSON, overrides)
+
+
+def stomp_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`stomp` frames as the preset delivers them, NULL octet included:
+    ``encode(b"SEND\\ndestination:/q\\n\\nbody\\0")``."""
+    return _StompEncoder("stomp", stomp, STOMP, overrides)

@@ -31,3 +31,25 @@ def test_example_runs(script: str, args: list[str], expect: bytes) -> None:
     )
     assert result.returncode == 0, result.stderr.decode()
     assert expect in result.stdout
+
+
+def test_postgres_client_against_the_real_server() -> None:
+    """examples/postgres_client.py: startup, trust authentication, a simple query whose rows it
+    counts, against a PostgreSQL server started here."""
+    import servers
+
+    with servers.postgres() as port:
+        result = subprocess.run(
+            [
+                sys.executable,
+                os.path.join(EXAMPLES, "postgres_client.py"),
+                "127.0.0.1",
+                str(port),
+                "SELECT generate_series(1, 12345)",
+            ],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout == b"rows: 12345\n"
