@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import array
 import gc
+import platform
 import struct
 import subprocess
 import sys
@@ -312,7 +313,7 @@ def _packed(slab: Any, fields: list[tuple[str, str]], order: str, values: list[o
     try:
         for (_, code), offset, value in zip(fields, offsets, values):
             struct.pack_into(prefix + code, record, offset, value)
-    except (struct.error, OverflowError):
+    except (struct.error, OverflowError, ValueError):  # (PyPy's struct raises ValueError too)
         return None  # type: ignore[return-value]
     return bytes(record)
 
@@ -405,9 +406,11 @@ def test_slab_memory_outlives_the_slab_and_does_not_move_under_a_view(fk: Module
     h = slab.alloc(42)
     rows = slab.numpy()
     slab.alloc(43)
-    with pytest.raises(BufferError):
-        slab.alloc(44)  # growing would move the records under ``rows``
-    assert len(slab) == 2
+    if not (fk.__name__ == "framekit._pure" and platform.python_implementation() == "PyPy"):
+        # (PyPy does not track a bytearray's views: the twin cannot refuse there, docs/pools.md)
+        with pytest.raises(BufferError):
+            slab.alloc(44)  # growing would move the records under ``rows``
+        assert len(slab) == 2
     del rows
     slab.alloc(44)
     assert slab.capacity > 2 and slab.get(h, "v") == 42
