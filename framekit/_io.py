@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Optional
 
-from ._common import BytesLike
+from ._common import BytesLike, Frame, check_max_frames
+from .errors import FrameError
 
 #: A payload this large is sent from its own buffer after a separate header, never copied.
 LARGE_PAYLOAD = 16 * 1024
+#: Streams that send one buffer per call get encoded frames smaller than this joined up to it.
+COALESCE_SIZE = 65536
 
 
 def gather(encoder: Any, payloads: Iterable[BytesLike]) -> list[BytesLike]:
@@ -55,3 +58,76 @@ def write_through_buffer(decoder: Any, data: BytesLike, sizehint: int = -1) -> N
         buf[:n] = view[:n]
         decoder.buffer_updated(n)
         view = view[n:]
+
+
+def coalesced(encoder: Any, payloads: Iterable[BytesLike]) -> list[BytesLike]:
+    """gather()'s buffers for a stream that sends one buffer per call (trio, anyio): small ones
+    joined, up to COALESCE_SIZE each; large payloads as they are."""
+    out: list[BytesLike] = []
+    small: list[BytesLike] = []
+    size = 0
+    for buffer in gather(encoder, payloads):
+        length = memoryview(buffer).nbytes
+        if length >= COALESCE_SIZE:
+            if small:
+                out.append(b"".join(small))
+                small, size = [], 0
+            out.append(buffer)
+            continue
+        small.append(buffer)
+        size += length
+        if size >= COALESCE_SIZE:
+            out.append(b"".join(small))
+            small, size = [], 0
+    if small:
+        out.append(b"".join(small))
+    return out
+
+
+class BatchReceiver:
+    """``receive_many()`` for the trio and anyio channels: the frames ready in ``decoder``, one
+    receive of bytes (``_receive_some``) when none is; an error comes from the call after the
+    one that returns the frames before it."""
+
+    decoder: Any
+    _eof = False
+    _pending: Optional[FrameError] = None
+
+    async def receive_many(self, max_frames: Optional[int] = None) -> list[Frame]:
+        """Every frame ready now (at most ``max_frames``): at least one, receiving when none
+        is; ``[]`` at a clean end of stream. A ``FrameError`` for bad input is raised by the
+        call after the one that returns the frames before it."""
+        if max_frames is not None:
+            max_frames = check_max_frames(max_frames)
+        if self._pending is not None:
+            error, self._pending = self._pending, None
+            raise error
+        while True:
+            frames = self._ready(max_frames)
+            if frames or self._eof:
+                return frames
+            await self._receive_some()
+
+    async def _receive_some(self) -> None:
+        """Receive bytes into the decoder, or call ``_end()`` at the end of stream."""
+        raise NotImplementedError
+
+    def _end(self) -> None:
+        self._eof = True
+        self.decoder.feed_eof()  # raises what the end cuts short, unless frames come first
+
+    def _ready(self, most: Optional[int]) -> list[Frame]:
+        frames: list[Frame] = []
+        try:
+            if most is None:
+                frames.extend(self.decoder)  # one C-level loop
+            else:
+                for frame in self.decoder:
+                    frames.append(frame)
+                    if len(frames) == most:
+                        break
+        except FrameError as exc:
+            if not frames:
+                raise
+            self._pending = exc
+        return frames

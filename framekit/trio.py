@@ -22,18 +22,15 @@ from typing import Any, Callable, Optional
 
 import trio
 
-from ._common import BytesLike, Frame, check_max_frames
-from ._io import gather
-from .errors import FrameError
+from ._common import BytesLike, Frame
+from ._io import BatchReceiver, coalesced
 
 __all__ = ["FramedStream", "open_tcp_framed_stream", "serve_tcp_framed"]
 
 RECEIVE_SIZE = 65536
-#: send_many() sends encoded frames smaller than this together, in one send_all().
-COALESCE_SIZE = 65536
 
 
-class FramedStream(trio.abc.Channel[Frame]):
+class FramedStream(BatchReceiver, trio.abc.Channel[Frame]):
     """Frames over ``stream``: ``await send(payload)`` / ``send_many(payloads)``, ``await
     receive()`` (raising ``trio.EndOfChannel`` at a clean end of stream, a ``FrameError`` for
     bad input in its place) / ``receive_many()`` (every frame ready, one ``await`` per batch),
@@ -46,8 +43,6 @@ class FramedStream(trio.abc.Channel[Frame]):
         self.encoder = encoder
         # trio.SocketStream exposes its socket: receive into the decoder's storage directly
         self._socket: Optional[Any] = getattr(stream, "socket", None)
-        self._eof = False
-        self._pending: Optional[FrameError] = None  # met after frames receive_many returned
 
     async def send(self, value: BytesLike) -> None:
         await self.send_many((value,))
@@ -55,23 +50,8 @@ class FramedStream(trio.abc.Channel[Frame]):
     async def send_many(self, values: Iterable[BytesLike]) -> None:
         """Frame and send several payloads, small ones together in one ``send_all``; nothing
         is sent if the encoder refuses one."""
-        small: list[BytesLike] = []
-        size = 0
-        for buffer in gather(self.encoder, values):
-            length = memoryview(buffer).nbytes
-            if length >= COALESCE_SIZE:
-                if small:
-                    await self.stream.send_all(b"".join(small))
-                    small, size = [], 0
-                await self.stream.send_all(buffer)  # a large payload, as it is
-                continue
-            small.append(buffer)
-            size += length
-            if size >= COALESCE_SIZE:
-                await self.stream.send_all(b"".join(small))
-                small, size = [], 0
-        if small:
-            await self.stream.send_all(b"".join(small))
+        for buffer in coalesced(self.encoder, values):
+            await self.stream.send_all(buffer)
 
     async def send_eof(self) -> None:
         """Half-close: the peer sees the end of stream, and frames can still be received.
@@ -90,37 +70,6 @@ class FramedStream(trio.abc.Channel[Frame]):
             raise trio.EndOfChannel
         return frames[0]
 
-    async def receive_many(self, max_frames: Optional[int] = None) -> list[Frame]:
-        """Every frame ready now (at most ``max_frames``): at least one, receiving when none
-        is; ``[]`` at a clean end of stream. A ``FrameError`` for bad input is raised by the
-        call after the one that returns the frames before it."""
-        if max_frames is not None:
-            max_frames = check_max_frames(max_frames)
-        if self._pending is not None:
-            error, self._pending = self._pending, None
-            raise error
-        while True:
-            frames = self._ready(max_frames)
-            if frames or self._eof:
-                return frames
-            await self._receive_some()
-
-    def _ready(self, most: Optional[int]) -> list[Frame]:
-        frames: list[Frame] = []
-        try:
-            if most is None:
-                frames.extend(self.decoder)  # one C-level loop
-            else:
-                for frame in self.decoder:
-                    frames.append(frame)
-                    if len(frames) == most:
-                        break
-        except FrameError as exc:
-            if not frames:
-                raise
-            self._pending = exc
-        return frames
-
     async def _receive_some(self) -> None:
         if self._socket is not None:
             n = await self._socket.recv_into(self.decoder.get_buffer(RECEIVE_SIZE))
@@ -132,8 +81,7 @@ class FramedStream(trio.abc.Channel[Frame]):
             if data:
                 self.decoder.feed(data)
                 return
-        self._eof = True
-        self.decoder.feed_eof()  # raises what the end cuts short, unless frames come first
+        self._end()
 
     async def aclose(self) -> None:
         await self.stream.aclose()

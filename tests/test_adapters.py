@@ -798,3 +798,99 @@ def test_open_connection_takes_a_socket(fk: ModuleType, run: Callable[[Any], Any
 
         assert run(main()) == [b"hi"]
         assert b.recv(16) == b"\x00\x02ok"
+
+
+# --- anyio, on both of its backends --------------------------------------------------------------
+
+ANYIO_BACKENDS = ["asyncio", "trio"]
+
+
+@pytest.mark.parametrize("backend", ANYIO_BACKENDS)
+def test_anyio_echo_both_directions(backend: str) -> None:
+    import anyio
+    from anyio.abc import SocketAttribute
+
+    from framekit import anyio as fk_anyio
+
+    async def handler(stream: fk_anyio.FramedStream) -> None:
+        while batch := await stream.receive_many():
+            await stream.send_many(batch)
+
+    async def main() -> list[bytes]:
+        async with anyio.create_task_group() as tg:
+            listener = await tg.start(
+                lambda task_status: fk_anyio.serve_tcp_framed(
+                    handler,
+                    host="127.0.0.1",
+                    decoder_factory=lambda: _codec()[0],
+                    encoder_factory=lambda: _codec()[1],
+                    task_status=task_status,
+                )
+            )
+            port = listener.extra(SocketAttribute.local_port)
+            stream = await fk_anyio.connect_tcp_framed(
+                "127.0.0.1", port, decoder=_codec()[0], encoder=_codec()[1]
+            )
+            assert stream.extra(SocketAttribute.remote_port) == port
+
+            async def send() -> None:
+                for i in range(0, len(PAYLOADS), 100):
+                    await stream.send_many(PAYLOADS[i : i + 100])
+                await stream.send_eof()  # half-close: the echoes still come back
+
+            tg.start_soon(send)
+            got = [bytes(frame) async for frame in stream]
+            await stream.aclose()
+            tg.cancel_scope.cancel()
+        return got
+
+    assert anyio.run(main, backend=backend) == PAYLOADS
+
+
+@pytest.mark.parametrize("backend", ANYIO_BACKENDS)
+def test_anyio_receive_many_errors_and_end_of_stream(backend: str) -> None:
+    import anyio
+
+    from framekit import anyio as fk_anyio
+
+    wires = [b"\x01a\x01b\x09123456789\x01c\x01d", b"\x01a\x04xy", b""]
+
+    async def main() -> list[Any]:
+        events: list[Any] = []
+
+        async def reply(client: Any) -> None:
+            async with client:
+                await client.send(wires.pop(0) or b"\x00")
+                await client.send_eof()
+
+        async with anyio.create_task_group() as tg:
+            listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+            port = listener.extra(anyio.abc.SocketAttribute.local_port)
+            tg.start_soon(listener.serve, reply)
+            for _ in range(3):
+                stream = await fk_anyio.connect_tcp_framed(
+                    "127.0.0.1", port, decoder=framekit.LengthFieldDecoder(1, max_frame_length=5)
+                )
+                while True:
+                    try:
+                        batch = await stream.receive_many(max_frames=2)
+                    except framekit.FrameError as exc:
+                        events.append(type(exc).__name__)
+                        if isinstance(exc, IncompleteFrameError):
+                            break
+                        continue
+                    if not batch:
+                        events.append("end")
+                        with pytest.raises(anyio.EndOfStream):
+                            await stream.receive()
+                        break
+                    events.append([bytes(f) for f in batch])
+                await stream.aclose()
+            tg.cancel_scope.cancel()
+        return events
+
+    assert anyio.run(main, backend=backend) == [
+        [b"a", b"b"], "FrameTooLongError", [b"c", b"d"], "end",
+        [b"a"], "IncompleteFrameError",
+        [b""], "end",
+    ]  # fmt: skip
