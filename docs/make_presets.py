@@ -27,14 +27,32 @@ def page() -> str:
         "(`max_frame_length=`, `copy=`, `fail_fast=`...). Generated from the docstrings by",
         "`docs/make_presets.py`.",
         "",
-        "| preset | decoder | proven |",
-        "|---|---|---|",
+        "Each preset has an encoder, `<preset>_encoder()`, that writes exactly what the preset",
+        "reads back (a {class}`~framekit.Encoder`, for every adapter): `encode(message)` takes a",
+        "message as the preset's decoder delivers it with its length field left out, and writes",
+        "it whole, the length inserted; `encode_many(messages)` writes several into one buffer,",
+        "nothing if one is refused; `decoder()` returns the preset. PostgreSQL's `Query`:",
+        "",
+        "```{doctest}",
+        ">>> from framekit import presets",
+        '>>> presets.postgres_encoder().encode(b"Q" + b"SELECT 1\\0")',
+        "b'Q\\x00\\x00\\x00\\rSELECT 1\\x00'",
+        "```",
+        "",
+        "Delimited presets take the message as delivered: `ndjson_encoder()` adds the line end,",
+        "`stomp_encoder()` writes a frame ending in its NULL octet as it is. Each encoder is",
+        "round-trip tested against its decoder; `examples/postgres_client.py` speaks to a real",
+        "PostgreSQL server with them.",
+        "",
+        "| preset | decoder | encoder | proven |",
+        "|---|---|---|---|",
     ]
-    for name in presets.__all__:
+    names = [n for n in presets.__all__ if n[0].islower() and not n.endswith("_encoder")]
+    for name in names:
         decoder = getattr(presets, name)()
         proof = PROVEN.get(name, "the specification's layouts (tests/test_presets.py)")
-        lines.append(f"| `{name}()` | `{type(decoder).__name__}` | {proof} |")
-    for name in presets.__all__:
+        lines.append(f"| `{name}()` | `{type(decoder).__name__}` | `{name}_encoder()` | {proof} |")
+    for name in names:
         lines += ["", f"## `{name}()`", "", *markdown(inspect.getdoc(getattr(presets, name)) or "")]
     return "\n".join(lines) + "\n"
 
