@@ -331,7 +331,21 @@ class FrameReader:
         return frames
 
     def __aiter__(self) -> AsyncIterator[Frame]:
-        return self
+        return self._frames()
+
+    async def _frames(self) -> AsyncIterator[Frame]:
+        """``async for``: frames taken a batch at a time (an async generator resumes in
+        place, cheaper per frame than a coroutine per ``__anext__``). Frames a loop leaves
+        behind (a ``break``) stay for the next read."""
+        batch = self._batch
+        while True:
+            while batch:
+                yield batch.pop()
+            fresh = await self._protocol.read_many(None)
+            if not fresh:
+                return
+            fresh.reverse()
+            self._batch = batch = fresh
 
     async def __anext__(self) -> Frame:
         batch = self._batch
