@@ -34,6 +34,7 @@ def test_example_runs(script: str, args: list[str], expect: bytes) -> None:
     assert expect in result.stdout
 
 
+@pytest.mark.server
 def test_postgres_client_against_the_real_server() -> None:
     """examples/postgres_client.py: startup, trust authentication, a simple query whose rows it
     counts, against a PostgreSQL server started here."""
