@@ -331,21 +331,10 @@ class FrameReader:
         return frames
 
     def __aiter__(self) -> AsyncIterator[Frame]:
-        return self._frames()
-
-    async def _frames(self) -> AsyncIterator[Frame]:
-        """``async for``: frames taken a batch at a time (an async generator resumes in
-        place, cheaper per frame than a coroutine per ``__anext__``). Frames a loop leaves
-        behind (a ``break``) stay for the next read."""
-        batch = self._batch
-        while True:
-            while batch:
-                yield batch.pop()
-            fresh = await self._protocol.read_many(None)
-            if not fresh:
-                return
-            fresh.reverse()
-            self._batch = batch = fresh
+        # (not an async generator, though one is cheaper per frame: one left suspended by a
+        # ``break`` needs finalizing on the loop, a pending task when a loop closes without
+        # shutdown_asyncgens())
+        return self
 
     async def __anext__(self) -> Frame:
         batch = self._batch
