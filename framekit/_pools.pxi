@@ -887,15 +887,15 @@ cdef extern from *:
     static PyMethodDef framekit_slab_free_def = {"free", NULL, METH_O,
         "free($self, handle, /)\\n--\\n\\n"
         "Free a record; its handle (and any copy of it) becomes stale."};
+    static int framekit_type_attr(PyTypeObject *type, const char *name, PyObject *value);
     static int framekit_install_fastcall(PyTypeObject *type, PyMethodDef *def, void *meth) {
         PyObject *descr;
         int rc;
         def->ml_meth = (PyCFunction)meth;
         descr = PyDescr_NewMethod(type, def);
         if (descr == NULL) return -1;
-        rc = PyDict_SetItemString(type->tp_dict, def->ml_name, descr);
+        rc = framekit_type_attr(type, def->ml_name, descr);
         Py_DECREF(descr);
-        PyType_Modified(type);
         return rc;
     }
     /* Put ``value`` in a static type's own dictionary (which Python code may not write). */

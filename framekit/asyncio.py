@@ -81,13 +81,17 @@ class FramedProtocol(asyncio.BufferedProtocol):
     def _deliver(self) -> None:
         while True:
             try:
-                for frame in self.decoder:
-                    self.frame_received(frame)
+                self._take_ready()
                 return
             except FrameError as exc:
                 self.frame_error(exc)
                 if isinstance(exc, CorruptFrameError) or self._closing():
                     return
+
+    def _take_ready(self) -> None:
+        """Hand on every frame the decoder has ready (a FrameError stops it, in its place)."""
+        for frame in self.decoder:
+            self.frame_received(frame)
 
     def _closing(self) -> bool:
         return self.transport is None or self.transport.is_closing()
@@ -170,21 +174,13 @@ class _StreamProtocol(FramedProtocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _deliver(self) -> None:
+    def _take_ready(self) -> None:
         # every frame ready, queued in one C-level loop (not a method call per frame)
-        items = self._items
-        while True:
-            mark = len(items)
-            try:
-                items.extend(self.decoder)
-            except FrameError as exc:
-                self._queue_from(mark)
-                self.frame_error(exc)
-                if isinstance(exc, CorruptFrameError) or self._closing():
-                    return
-            else:
-                self._queue_from(mark)
-                return
+        mark = len(self._items)
+        try:
+            self._items.extend(self.decoder)
+        finally:
+            self._queue_from(mark)
 
     def _queue_from(self, mark: int) -> None:
         """Account for the frames queued from index ``mark`` on."""
