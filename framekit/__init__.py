@@ -78,6 +78,7 @@ LengthFieldDecoder = _impl.LengthFieldDecoder
 LengthFieldEncoder = _impl.LengthFieldEncoder
 LineDecoder = _impl.LineDecoder
 PooledBuffer = _impl.PooledBuffer
+RuleDecoder = _impl.RuleDecoder
 Slab = _impl.Slab
 VarintLengthDecoder = _impl.VarintLengthDecoder
 VarintLengthEncoder = _impl.VarintLengthEncoder
@@ -103,6 +104,7 @@ __all__ = [
     "PoolExhaustedError",
     "PoolStats",
     "PooledBuffer",
+    "RuleDecoder",
     "Slab",
     "SlabRecord",
     "StaleHandleError",

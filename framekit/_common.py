@@ -264,6 +264,49 @@ def check_sizehint(sizehint: object) -> int:
     return min(hint, MAX_READ_SIZE)
 
 
+def check_rule(rule: object) -> None:
+    if not callable(rule):
+        raise TypeError(f"rule must be callable, not {type(rule).__name__}")
+
+
+def rule_answer(answer: object, avail: int) -> Optional[tuple[int, int, int]]:
+    """What a framing rule's answer means, given ``avail`` bytes (SPEC §7): ``None`` (it cannot
+    tell yet), ``(-k, 0, 0)`` (the frame needs at least ``k`` bytes), or ``(n, start, end)``.
+    A bad answer raises ``TypeError`` or ``ValueError``. The compiled core checks the common
+    answers inline and leaves the rest to this, so both builds say the same."""
+    if answer is None:
+        return None
+    if type(answer) is int:
+        if answer >= 1:
+            return answer, 0, answer
+        if answer == 0:
+            raise ValueError("the framing rule answered 0: a frame is at least 1 byte long")
+        if -answer <= avail:
+            raise ValueError(
+                f"the framing rule answered {answer} (at least {-answer} bytes) given {avail} bytes"
+            )
+        return answer, 0, 0
+    if type(answer) is tuple and len(answer) == 3 and all(type(v) is int for v in answer):
+        n, start, end = answer
+        if not (n >= 1 and 0 <= start <= end <= n):
+            raise ValueError(
+                f"the framing rule answered {answer!r}: (length, start, end) needs "
+                "0 <= start <= end <= length and length >= 1"
+            )
+        return n, start, end
+    raise TypeError(
+        "a framing rule answers None, an int or a (length, start, end) tuple of ints, "
+        f"not {answer!r}"
+    )
+
+
+def msg_undecided(avail: int, max_frame_length: int) -> str:
+    return (
+        f"the framing rule found no frame in {avail} bytes, more than "
+        f"max_frame_length={max_frame_length}"
+    )
+
+
 # --- messages, so both implementations say the same thing ---------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 import array
 from collections.abc import Iterable, Iterator
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from ._common import BytesLike
 from ._shared import PoolStats, SlabRecord
@@ -22,6 +22,7 @@ class _FrameDecoder:
     def buffer_updated(self, nbytes: int) -> None: ...
     def feed_eof(self) -> None: ...
     def reset(self) -> None: ...
+    def detach(self) -> bytes: ...
 
 class LengthFieldDecoder(_FrameDecoder):
     def __init__(
@@ -55,6 +56,16 @@ class VarintLengthDecoder(_FrameDecoder):
 class FixedLengthDecoder(_FrameDecoder):
     def __init__(
         self, frame_length: int, *, copy: bool = False, pool: Optional[BufferPool] = None
+    ) -> None: ...
+
+class RuleDecoder(_FrameDecoder):
+    def __init__(
+        self,
+        rule: Callable[[memoryview], Any],
+        *,
+        max_frame_length: int = ...,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
     ) -> None: ...
 
 class LengthFieldEncoder:

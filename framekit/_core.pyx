@@ -60,6 +60,7 @@ from .errors import (
 
 
 cdef extern from "Python.h":
+    Py_buffer *PyMemoryView_GET_BUFFER(object view)
     # CPython's own layout (Include/memoryobject.h, cpython/memoryobject.h from 3.13)
     ctypedef struct PyMemoryViewObject:
         PyObject *mbuf
@@ -104,6 +105,10 @@ cdef Py_ssize_t PARSE_CORRUPT = -(<Py_ssize_t>1 << 62)
 cdef Py_ssize_t PARSE_HUGE = <Py_ssize_t>1 << 62  # longer than any max_frame_length
 # the (delimited) frame is certainly too long; drop ``_droppable`` of its bytes now
 cdef Py_ssize_t PARSE_OVERSIZED = -(<Py_ssize_t>1 << 62) + 1
+# a framing rule raised: ``_raised`` is _next()'s to raise (elsewhere: wait for _next())
+cdef Py_ssize_t PARSE_RAISED = -(<Py_ssize_t>1 << 62) + 2
+# a framing rule cannot tell yet how long the frame is (a need of at least one byte)
+cdef Py_ssize_t PARSE_UNDECIDED = -(<Py_ssize_t>1 << 62) + 3
 cdef uint64_t VALUE_LIMIT = <uint64_t>1 << 62
 
 cdef enum Corruption:
@@ -258,6 +263,7 @@ cdef class _FrameDecoder:
     cdef object _discard_error       # raised once discarding ends (fail_fast=False)
     cdef object _pending             # raised before anything else is returned
     cdef object _corrupt             # sticky CorruptFrameError
+    cdef object _raised              # what a framing rule raised (PARSE_RAISED)
     cdef Py_ssize_t _trim            # bytes at the parsed frame's end not delivered
     cdef Py_ssize_t _delimiter_length
     cdef Py_ssize_t _droppable       # with PARSE_OVERSIZED: bytes to drop now
@@ -322,6 +328,7 @@ cdef class _FrameDecoder:
         self._discarded = 0
         self._pending = None
         self._corrupt = None
+        self._raised = None
         self._eof = False
         return 0
 
@@ -547,7 +554,10 @@ cdef class _FrameDecoder:
         avail = self._wpos - self._rpos
         if avail:
             total = self._parse(<const unsigned char *>self._block.data + self._rpos, avail)
-            if total == PARSE_CORRUPT or total == PARSE_OVERSIZED or 0 <= total <= avail:
+            if (
+                total == PARSE_CORRUPT or total == PARSE_OVERSIZED or total == PARSE_RAISED
+                or 0 <= total <= avail
+            ):
                 return None  # a frame or an error comes first: next_frame() returns it
             if total > self._max_total:
                 return None
@@ -561,6 +571,18 @@ cdef class _FrameDecoder:
     def reset(self):
         """Drop all buffered data and any error state; the decoder is as new."""
         self._clear()
+
+    def detach(self):
+        """The bytes received and not yet returned as frames, in stream order (complete frames
+        not yet taken included; what was dropped of a too-long frame not), for another decoder
+        to go on with; this one is then reset. Frames returned before stay valid."""
+        self._check_usable()
+        self._leave_window()
+        rest = PyBytes_FromStringAndSize(self._block.data + self._rpos, self._wpos - self._rpos)
+        if self._chunk is not None and self._cpos < self._clen:
+            rest += PyBytes_FromStringAndSize(self._cdata + self._cpos, self._clen - self._cpos)
+        self._clear()
+        return rest
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -621,6 +643,10 @@ cdef class _FrameDecoder:
                 self._corrupt = self._corrupt_error()
                 self._drop_buffered()
                 raise self._corrupt
+            if total == PARSE_RAISED:
+                err = self._raised
+                self._raised = None
+                raise err
             if total == PARSE_OVERSIZED:
                 self._oversized()
                 continue
@@ -714,6 +740,11 @@ cdef class _FrameDecoder:
         cdef bint in_store
         if self._discard or (self._pending is not None and not self._discarding):
             return 0
+        total = self._wpos - self._rpos
+        if self._chunk is not None:
+            total += self._clen - self._cpos
+        if total <= self._max_frame_length and not self._discarding:
+            return 0  # bounded already; and detach() can still hand every byte on
         while True:
             if self._rpos < self._wpos:
                 in_store = True
@@ -725,6 +756,8 @@ cdef class _FrameDecoder:
                                     self._clen - self._cpos)
             else:
                 return 0
+            if total == PARSE_RAISED:
+                return 0  # as is a rule's error
             try:
                 if total == PARSE_OVERSIZED:
                     self._oversized()
@@ -841,8 +874,11 @@ cdef class _FrameDecoder:
         while pos < n:
             have = self._wpos - self._rpos
             total = self._parse(<const unsigned char *>self._block.data + self._rpos, have)
-            if total == PARSE_CORRUPT or total == PARSE_OVERSIZED or total > self._max_total:
-                break  # next_frame() raises it in its place
+            if (
+                total == PARSE_CORRUPT or total == PARSE_OVERSIZED or total == PARSE_RAISED
+                or total == PARSE_UNDECIDED or total > self._max_total
+            ):
+                break  # next_frame() raises it in its place (an undecided rule: sees it all)
             if total < 0:
                 need = -total
             else:
@@ -1172,6 +1208,128 @@ cdef class VarintLengthDecoder(_FrameDecoder):
             self._bad_total = total
             return PARSE_CORRUPT
         return total
+
+
+cdef inline bint _small_int(object o, long long *value) noexcept:
+    """Whether ``o`` is an ``int`` that fits a long long (then stored in ``value``)."""
+    cdef int overflow = 0
+    if type(o) is not int:
+        return False
+    value[0] = PyLong_AsLongLongAndOverflow(o, &overflow)
+    return overflow == 0
+
+
+cdef class RuleDecoder(_FrameDecoder):
+    """Frames cut by ``rule``, a framing rule written in Python (SPEC §7), with every guarantee
+    of the built-in decoders. ``rule(buffer)`` gets a read-only memoryview of the bytes from the
+    first byte of the next frame (maybe less than a frame, maybe more; valid during the call)
+    and answers ``None`` (it cannot tell yet), ``-k`` (the frame needs at least ``k`` bytes in
+    all: it is not asked again before), ``n`` (the frame is the next ``n`` bytes) or
+    ``(n, start, end)`` (the frame occupies ``n`` bytes; ``[start, end)`` of them are
+    delivered). It may raise ``CorruptFrameError`` (sticky); any other error propagates from
+    the call that ran the rule and changes nothing.
+
+    A frame longer than ``max_frame_length`` is a ``FrameTooLongError`` and is discarded; more
+    than ``max_frame_length`` bytes held while the rule cannot tell is corrupt."""
+
+    cdef object _rule
+    cdef object _index_view          # index(): a read-only view of the data indexed
+    cdef object _huge                # the length of a frame too long for _parse to return
+
+    def __init__(self, rule, *, max_frame_length=C.DEFAULT_MAX_FRAME_LENGTH, copy=False,
+                 pool=None):
+        C.check_rule(rule)
+        self._setup(C.check_max_frame_length(max_frame_length, 1), True, copy, pool)
+        self._rule = rule
+        self._config = (
+            ("rule", rule),
+            ("max_frame_length", max_frame_length),
+            ("copy", copy),
+            ("pool", pool),
+        )
+
+    def index(self, data):
+        cdef Py_buffer view
+        _get_payload(data, &view)  # (the same checks as the engine's, first)
+        PyBuffer_Release(&view)
+        self._index_view = memoryview(data).cast("B").toreadonly()
+        try:
+            return _FrameDecoder.index(self, data)
+        finally:
+            self._index_view = None
+
+    cdef object _huge_length(self):
+        return self._huge
+
+    cdef object _corrupt_error(self):
+        err = self._raised
+        self._raised = None
+        return err
+
+    cdef object _view_of(self, const unsigned char *p, Py_ssize_t avail):
+        """A read-only view of the ``avail`` bytes at ``p``, sharing the memory's owner."""
+        cdef const char *at = <const char *>p
+        cdef Py_buffer *whole
+        if self._chunk is not None and self._cdata <= at < self._cdata + self._clen:
+            return _cut(self._chunk_view, at, avail)
+        if self._block.data <= at < self._block.data + self._block.size:
+            return _cut(self._store_view, at, avail)
+        if self._index_view is not None:
+            whole = PyMemoryView_GET_BUFFER(self._index_view)
+            if <const char *>whole.buf <= at and at + avail <= <const char *>whole.buf + whole.len:
+                return _cut(self._index_view, at, avail)
+        return memoryview(PyBytes_FromStringAndSize(at, avail))
+
+    cdef Py_ssize_t _known(self, long long total, long long start, long long end,
+                           Py_ssize_t avail) noexcept:
+        self._start = <Py_ssize_t>start
+        self._trim = <Py_ssize_t>(total - end)
+        if avail < total:
+            self._scanned = -total  # not asked again for this frame
+        return <Py_ssize_t>total
+
+    cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
+        # self._scanned: > 0, the rule asked for that many bytes; < 0, it gave the length
+        cdef Py_ssize_t known = self._scanned
+        cdef long long n, start, end
+        if known < 0:
+            return -known
+        if avail < known and avail <= self._max_frame_length:
+            return avail - known
+        try:
+            answer = self._rule(self._view_of(p, avail))
+            # the common answers, checked here; the rest (and every bad one) by C.rule_answer
+            if type(answer) is tuple and PyTuple_GET_SIZE(answer) == 3:
+                if (
+                    _small_int((<tuple>answer)[0], &n)
+                    and _small_int((<tuple>answer)[1], &start)
+                    and _small_int((<tuple>answer)[2], &end)
+                    and 1 <= n <= self._max_total and 0 <= start <= end <= n
+                ):
+                    return self._known(n, start, end, avail)
+            elif _small_int(answer, &n) and 1 <= n <= self._max_total:
+                return self._known(n, 0, n, avail)
+            got = C.rule_answer(answer, avail)
+        except CorruptFrameError as err:
+            self._raised = err
+            return PARSE_CORRUPT
+        except BaseException as err:
+            self._raised = err
+            return PARSE_RAISED
+        if got is None or got[0] < 0:
+            if avail > self._max_frame_length:
+                self._raised = CorruptFrameError(C.msg_undecided(avail, self._max_frame_length))
+                return PARSE_CORRUPT
+            if got is None:
+                return PARSE_UNDECIDED
+            self._scanned = -<Py_ssize_t>got[0]
+            return avail + <Py_ssize_t>got[0]
+        self._huge = got[0]  # longer than max_frame_length
+        if got[0] >= PARSE_HUGE:
+            return PARSE_HUGE
+        self._start = got[1]
+        self._trim = got[0] - got[2]
+        return got[0]
 
 
 cdef class FixedLengthDecoder(_FrameDecoder):

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
 from operator import add
-from typing import Any, Literal, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union
 
 from . import _common as C
 from ._shared import PoolStats, SlabRecord
@@ -46,6 +46,7 @@ __all__ = [
     "LengthFieldEncoder",
     "LineDecoder",
     "PooledBuffer",
+    "RuleDecoder",
     "Slab",
     "SlabRecord",
     "VarintLengthDecoder",
@@ -55,6 +56,10 @@ __all__ = [
 _Buf = Union[bytes, bytearray]
 #: _parse(): the frame is certainly too long; drop ``_droppable`` of its bytes now.
 _OVERSIZED = -(1 << 62)
+#: _parse(): a framing rule raised; the error (``self._raised``) is next_frame()'s to raise.
+_RAISED = _OVERSIZED + 1
+#: _parse(): a framing rule cannot tell yet how long the frame is (a need of at least 1 byte).
+_UNDECIDED = _OVERSIZED + 2
 #: At most this many frames are cut at once: fewer than the cyclic GC's first threshold (700
 #: allocations), so that frames alive together are not promoted to older generations.
 _BATCH = range(256)
@@ -81,6 +86,7 @@ class _FrameDecoder:
         "_batch_extra",
         "_batch_iter",
         "_batch_sizes",
+        "_batch_wire",
         "_chunk",
         "_chunk_view",
         "_config",
@@ -99,6 +105,7 @@ class _FrameDecoder:
         "_max_total",
         "_pending",
         "_pool",
+        "_raised",
         "_retired",
         "_rpos",
         "_scanned",
@@ -149,6 +156,8 @@ class _FrameDecoder:
         self._droppable = 0  # set with _OVERSIZED: bytes at the read position to drop now
         self._batch: list[C.Frame] = []  # frames cut at once, handed out by _batch_iter
         self._batch_iter: Optional[Iterator[C.Frame]] = None
+        self._batch_wire: Optional[memoryview] = None
+        self._raised: Optional[BaseException] = None
         self._clear()
 
     def _clear(self) -> None:
@@ -243,6 +252,10 @@ class _FrameDecoder:
                 self._corrupt = err
                 self._drop_buffered()
                 raise
+            if total == _RAISED:
+                raised, self._raised = self._raised, None
+                assert raised is not None
+                raise raised
             if total == _OVERSIZED:
                 self._oversized()
                 continue
@@ -299,6 +312,7 @@ class _FrameDecoder:
                     end, frames = self._cut_batch(self._store, view, self._rpos, self._wpos)
                     if frames:
                         self._start_batch(frames)
+                        self._batch_wire = view[self._rpos : end]
                         self._rpos = end
                 elif self._chunk is not None:
                     assert self._chunk_view is not None
@@ -307,6 +321,7 @@ class _FrameDecoder:
                     )
                     if frames:
                         self._start_batch(frames)
+                        self._batch_wire = self._chunk_view[self._cpos : end]
                         self._cpos = end
                 batch = self._batch_iter
                 if batch is not None:
@@ -343,6 +358,16 @@ class _FrameDecoder:
         self._batch_iter = None
         self._batch_sizes: list[int] = []  # wire bytes of each frame of the batch,
         self._batch_extra = 0  # and how many more each has (its delimiter)
+        self._batch_wire = None  # the bytes the batch was cut from
+
+    def _batch_rest(self) -> bytes:
+        """The wire bytes of the frames cut and not yet returned (detach() hands them on)."""
+        left = self._batch_left()
+        if not left:
+            return b""
+        assert self._batch_wire is not None
+        back = sum(self._batch_sizes[-left:]) + left * self._batch_extra
+        return bytes(self._batch_wire[len(self._batch_wire) - back :])
 
     def decode(self, data: C.BytesLike) -> list[C.Frame]:
         """``feed(data)``, then all complete frames. An error met after k >= 1 frames is raised by
@@ -463,7 +488,7 @@ class _FrameDecoder:
                 total = self._parse(self._store, self._rpos, self._wpos)
             except CorruptFrameError:
                 return  # next_frame() raises it in its place
-            if total == _OVERSIZED or 0 <= total <= self._wpos - self._rpos:
+            if total in (_OVERSIZED, _RAISED) or 0 <= total <= self._wpos - self._rpos:
                 return  # a frame or an error comes first: next_frame() returns it
             if total > self._max_total:
                 return
@@ -477,6 +502,18 @@ class _FrameDecoder:
         """Drop all buffered data and any error state; the decoder is as new."""
         self._batch.clear()  # ends an iteration in progress
         self._clear()
+
+    def detach(self) -> bytes:
+        """The bytes received and not yet returned as frames, in stream order (complete frames
+        not yet taken included; what was dropped of a too-long frame not), for another decoder
+        to go on with; this one is then reset. Frames returned before stay valid."""
+        self._check_usable()
+        self._leave_window()
+        rest: list[C.BytesLike] = [self._batch_rest(), self._store[self._rpos : self._wpos]]
+        if self._chunk is not None:
+            rest.append(self._chunk[self._cpos :])
+        self.reset()
+        return b"".join(rest)
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -525,6 +562,11 @@ class _FrameDecoder:
             return
         if self._pending is not None and not self._discarding:
             return
+        held = self._wpos - self._rpos
+        if self._chunk is not None:
+            held += len(self._chunk) - self._cpos
+        if held <= self._max_frame_length and not self._discarding:
+            return  # bounded already; and detach() can still hand every byte on
         buf: _Buf
         while True:
             if self._rpos < self._wpos:
@@ -537,6 +579,8 @@ class _FrameDecoder:
                 total = self._parse(buf, pos, end)
             except CorruptFrameError:
                 return  # next_frame() raises it in its place
+            if total == _RAISED:
+                return  # as is a rule's error
             try:
                 if total == _OVERSIZED:
                     self._oversized()
@@ -623,8 +667,8 @@ class _FrameDecoder:
                 total = self._parse(self._store, self._rpos, self._wpos)
             except CorruptFrameError:
                 break  # next_frame() raises it in its place
-            if total == _OVERSIZED or total > self._max_total:
-                break
+            if total in (_OVERSIZED, _RAISED, _UNDECIDED) or total > self._max_total:
+                break  # (an undecided rule sees the rest of data at once, later)
             if total < 0:
                 need = -total
             else:
@@ -1003,6 +1047,77 @@ class VarintLengthDecoder(_FrameDecoder):
         if strip > total and total <= self._max_total:  # too long is checked first
             raise CorruptFrameError(C.msg_strip(strip, total))
         self._start = strip
+        return total
+
+
+class RuleDecoder(_FrameDecoder):
+    """Frames cut by ``rule``, a framing rule written in Python (SPEC §7), with every guarantee
+    of the built-in decoders. ``rule(buffer)`` gets a read-only memoryview of the bytes from the
+    first byte of the next frame (maybe less than a frame, maybe more; valid during the call)
+    and answers ``None`` (it cannot tell yet), ``-k`` (the frame needs at least ``k`` bytes in
+    all: it is not asked again before), ``n`` (the frame is the next ``n`` bytes) or
+    ``(n, start, end)`` (the frame occupies ``n`` bytes; ``[start, end)`` of them are
+    delivered). It may raise ``CorruptFrameError`` (sticky); any other error propagates from
+    the call that ran the rule and changes nothing.
+
+    A frame longer than ``max_frame_length`` is a ``FrameTooLongError`` and is discarded; more
+    than ``max_frame_length`` bytes held while the rule cannot tell is corrupt."""
+
+    __slots__ = ("_rule",)
+
+    def __init__(
+        self,
+        rule: Callable[[memoryview], Any],
+        *,
+        max_frame_length: int = C.DEFAULT_MAX_FRAME_LENGTH,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None:
+        C.check_rule(rule)
+        max_len = C.check_max_frame_length(max_frame_length, 1)
+        super().__init__(max_len, True, copy, pool=pool)
+        self._rule = rule
+        self._config = (
+            ("rule", rule),
+            ("max_frame_length", max_frame_length),
+            ("copy", copy),
+            ("pool", pool),
+        )  # for repr()
+
+    def _parse(self, buf: _Buf, pos: int, end: int) -> int:
+        # self._scanned: > 0, the rule asked for that many bytes; < 0, it gave the length
+        avail = end - pos
+        known = self._scanned
+        if known < 0:
+            return -known
+        if avail < known and avail <= self._max_frame_length:
+            return avail - known
+        if buf is self._store:
+            view = self._store_view
+            if view is None:
+                view = self._store_view = memoryview(self._store).toreadonly()
+        elif buf is self._chunk and self._chunk_view is not None:
+            view = self._chunk_view
+        else:
+            view = memoryview(buf)  # index()
+        try:
+            answer = C.rule_answer(self._rule(view[pos:end]), avail)
+        except CorruptFrameError:
+            raise
+        except BaseException as exc:  # (KeyboardInterrupt too: next_frame() raises it)
+            self._raised = exc
+            return _RAISED
+        if answer is None or answer[0] < 0:
+            if avail > self._max_frame_length:
+                raise CorruptFrameError(C.msg_undecided(avail, self._max_frame_length))
+            if answer is None:
+                return _UNDECIDED
+            self._scanned = -answer[0]
+            return avail + answer[0]
+        total, self._start, stop = answer
+        self._trim = total - stop
+        if avail < total <= self._max_total:
+            self._scanned = -total
         return total
 
 

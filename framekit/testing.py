@@ -38,6 +38,7 @@ from .errors import CorruptFrameError, FrameError, FrameTooLongError, Incomplete
 __all__ = [
     "KINDS",
     "Event",
+    "assert_rule_split_invariant",
     "assert_split_invariant",
     "decoder_cases",
     "delimited_streams",
@@ -156,6 +157,26 @@ def assert_split_invariant(
     for how, events in ways.items():
         assert events == whole, f"{how}: {events!r} != {whole!r}"
     return whole
+
+
+def assert_rule_split_invariant(
+    rule: Callable[[memoryview], Any],
+    data: bytes,
+    chunks: Sequence[bytes] = (),
+    **options: Any,
+) -> list[Event]:
+    """Check a framing rule of your own: ``RuleDecoder(rule, **options)`` makes the same frames
+    and errors of ``data`` fed whole, in ``chunks``, a byte at a time and through
+    ``get_buffer()``. A rule that answers differently for a longer prefix of the same bytes
+    fails it. Returns the frames and errors. Feed it your protocol's hard cases, or draw
+    ``data`` and its ``splits()`` with hypothesis::
+
+        def test_my_rule():
+            assert assert_rule_split_invariant(netstring, b"3:abc,0:,") == [b"abc", b""]
+    """
+    import framekit
+
+    return assert_split_invariant(lambda: framekit.RuleDecoder(rule, **options), data, chunks)
 
 
 # --- decoder configurations and streams that fit them -------------------------------------------
