@@ -84,6 +84,21 @@ def coalesced(encoder: Any, payloads: Iterable[BytesLike]) -> list[BytesLike]:
     return out
 
 
+def hand_over(old: Any, new: Any, eof: bool) -> Optional[FrameError]:
+    """Switch decoders mid-stream: ``new`` gets what ``old`` held after the last frame it
+    returned (``detach()``), and the end of stream if it came; the error that end causes, if
+    any, is returned (it comes after the frames ``new`` holds)."""
+    rest = old.detach()
+    if rest:
+        new.feed(rest)
+    if eof:
+        try:
+            new.feed_eof()
+        except FrameError as exc:
+            return exc
+    return None
+
+
 class BatchReceiver:
     """``receive_many()`` for the trio and anyio channels: the frames ready in ``decoder``, one
     receive of bytes (``_receive_some``) when none is; an error comes from the call after the
@@ -115,6 +130,15 @@ class BatchReceiver:
     def _end(self) -> None:
         self._eof = True
         self.decoder.feed_eof()  # raises what the end cuts short, unless frames come first
+
+    def set_decoder(self, decoder: Any) -> None:
+        """Frame the rest of the stream with ``decoder``: from the byte after the last frame
+        received (bytes already received included). Switch after ``receive()``: a
+        ``receive_many()`` takes every frame ready, and so reads on with the old decoder."""
+        error = hand_over(self.decoder, decoder, self._eof)
+        self.decoder = decoder
+        if error is not None and self._pending is None:
+            self._pending = error
 
     def _ready(self, most: Optional[int]) -> list[Frame]:
         frames: list[Frame] = []

@@ -19,18 +19,17 @@ stream-style ``open_connection`` / ``start_server`` in the manner of asyncio's o
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from itertools import islice
-from typing import Any, Callable, Optional, Union, cast
+from typing import Any, Callable, Optional, Union
 
 from ._common import BytesLike, Frame, check_max_frames
-from ._io import gather
+from ._io import gather, hand_over
 from .errors import CorruptFrameError, FrameError
 
 __all__ = ["FrameReader", "FrameWriter", "FramedProtocol", "open_connection", "start_server"]
 
-#: Reading pauses while more undelivered frame bytes than this are queued ...
+#: Reading pauses while the decoder holds more bytes than this and the reader is busy ...
 DEFAULT_HIGH_WATER = 256 * 1024
 #: ... and resumes once fewer than this are.
 DEFAULT_LOW_WATER = 64 * 1024
@@ -49,8 +48,11 @@ class FramedProtocol(asyncio.BufferedProtocol):
     A frame is valid for as long as it is held (the decoder never reuses memory a frame views).
     At the end of stream, frames the end completes are delivered, an incomplete frame reaches
     :meth:`frame_error`, and the transport is closed (return True from :meth:`eof_received` in a
-    subclass to keep writing).
+    subclass to keep writing). :meth:`set_decoder` switches protocols mid-stream.
     """
+
+    _eof = False  # the end of stream has come
+    _delivering = False
 
     def __init__(self, decoder: Any, encoder: Any = None) -> None:
         self.decoder = decoder
@@ -70,6 +72,7 @@ class FramedProtocol(asyncio.BufferedProtocol):
         self._deliver()
 
     def eof_received(self) -> Optional[bool]:
+        self._eof = True
         try:
             self.decoder.feed_eof()
         except FrameError as exc:
@@ -78,20 +81,43 @@ class FramedProtocol(asyncio.BufferedProtocol):
             self._deliver()
         return None
 
+    def set_decoder(self, decoder: Any) -> None:
+        """Frame the rest of the stream with ``decoder`` (a PROXY header, then the protocol;
+        PostgreSQL's startup packet, then its messages; an HTTP upgrade, then WebSocket): it
+        gets every byte after the last frame delivered, those already received included.
+        Called from :meth:`frame_received`, it applies from the next frame."""
+        error = hand_over(self.decoder, decoder, self._eof)
+        self.decoder = decoder
+        if error is not None:
+            self.frame_error(error)
+        elif not self._delivering:
+            self._deliver()
+
     def _deliver(self) -> None:
-        while True:
-            try:
-                self._take_ready()
-                return
-            except FrameError as exc:
-                self.frame_error(exc)
-                if isinstance(exc, CorruptFrameError) or self._closing():
+        self._delivering = True
+        try:
+            while True:
+                try:
+                    self._take_ready()
                     return
+                except FrameError as exc:
+                    self.frame_error(exc)
+                    if isinstance(exc, CorruptFrameError) or self._closing():
+                        return
+        finally:
+            self._delivering = False
 
     def _take_ready(self) -> None:
-        """Hand on every frame the decoder has ready (a FrameError stops it, in its place)."""
-        for frame in self.decoder:
-            self.frame_received(frame)
+        """Hand on every frame the decoder has ready (a FrameError stops it, in its place);
+        after a set_decoder() from frame_received(), the new decoder's."""
+        while True:
+            decoder = self.decoder
+            for frame in decoder:
+                self.frame_received(frame)
+                if self.decoder is not decoder:
+                    break
+            if self.decoder is decoder:
+                return
 
     def _closing(self) -> bool:
         return self.transport is None or self.transport.is_closing()
@@ -116,7 +142,11 @@ class FramedProtocol(asyncio.BufferedProtocol):
 
 
 class _StreamProtocol(FramedProtocol):
-    """Queues frames for a FrameReader, with flow control both ways."""
+    """The connection under a FrameReader and a FrameWriter, with flow control both ways.
+    Frames stay in the decoder until the reader takes them, so that set_decoder() can hand on
+    every byte after the last frame read; reading pauses while more than ``high_water`` bytes
+    are held and the reader is busy, and resumes once it has taken them down to ``low_water``
+    (or needs more bytes to complete a frame)."""
 
     def __init__(
         self,
@@ -127,14 +157,13 @@ class _StreamProtocol(FramedProtocol):
         connected: Optional[Callable[[FrameReader, FrameWriter], Any]] = None,
     ) -> None:
         super().__init__(decoder, encoder)
-        self._items: deque[Union[Frame, FrameError]] = deque()
-        self._errors = 0  # FrameErrors among them
-        self._queued = 0  # bytes of frames queued and not yet read
         self._high_water = high_water
         self._low_water = low_water
         self._reading_paused = False
-        self._eof = False
         self._lost: Optional[BaseException] = None
+        self._end_error: Optional[FrameError] = None  # what the end of stream cut short
+        self._pending: Optional[FrameError] = None  # raised by the read after the frames before it
+        self._dead = False  # corrupt: the reader has had its error, and reads nothing more
         self._closed = asyncio.get_running_loop().create_future()
         self._readable: Optional[asyncio.Future[None]] = None
         self._writable: Optional[asyncio.Future[None]] = None
@@ -175,37 +204,33 @@ class _StreamProtocol(FramedProtocol):
             self.transport.close()
 
     def _take_ready(self) -> None:
-        # every frame ready, queued in one C-level loop (not a method call per frame)
-        mark = len(self._items)
-        try:
-            self._items.extend(self.decoder)
-        finally:
-            self._queue_from(mark)
-
-    def _queue_from(self, mark: int) -> None:
-        """Account for the frames queued from index ``mark`` on."""
-        items = self._items
-        if len(items) == mark:
-            return
-        self._queued += sum(map(len, cast("Iterable[Frame]", islice(items, mark, None))))
-        if self._queued > self._high_water and not self._reading_paused and not self._closing():
+        # the reader takes the frames; here, only wake it, and stop reading while it is busy
+        # and much is held
+        readable = self._readable
+        if readable is not None and not readable.done():
+            readable.set_result(None)  # (it resumes reading if it needs more to go on)
+        elif (
+            not self._reading_paused
+            and self.decoder.buffered > self._high_water
+            and not self._closing()
+        ):
             assert self.transport is not None
             self.transport.pause_reading()
             self._reading_paused = True
-        self._wake()
 
     def frame_error(self, exc: FrameError) -> None:
-        self._items.append(exc)  # raised by the reader in its place
-        self._errors += 1
-        if isinstance(exc, CorruptFrameError) and self.transport is not None:
-            self.transport.close()
+        self._end_error = exc  # (feed_eof's, or a new decoder's at the end)
         self._wake()
 
     def eof_received(self) -> bool:
         super().eof_received()
-        self._eof = True
         self._wake()
         return True  # half-close: this side may still write, as with asyncio streams
+
+    def set_decoder(self, decoder: Any) -> None:
+        self._end_error = hand_over(self.decoder, decoder, self._eof) or self._end_error
+        self.decoder = decoder
+        self._wake()
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self._eof = True
@@ -228,60 +253,80 @@ class _StreamProtocol(FramedProtocol):
         if self._readable is not None and not self._readable.done():
             self._readable.set_result(None)
 
-    async def _wait(self) -> bool:
-        """Wait until something is queued; False at the end of stream (its error, if it was
-        lost to one)."""
-        while not self._items:
-            if self._eof:
-                if self._lost is not None:
-                    raise self._lost
-                return False
-            self._readable = asyncio.get_running_loop().create_future()
-            try:
-                await self._readable
-            finally:
-                self._readable = None
-        return True
+    def next_ready(self) -> Optional[Frame]:
+        """The next frame if one is ready (None if not), or the error in its place."""
+        if self._pending is not None:
+            error, self._pending = self._pending, None
+            raise error
+        if self._dead:
+            return None
+        try:
+            frame = self.decoder.next_frame()
+        except CorruptFrameError:
+            self._corrupted()
+            raise
+        if self._reading_paused:
+            self._taken()
+        return frame  # type: ignore[no-any-return]
 
-    async def read(self) -> Frame:
-        if not self._items and not await self._wait():
-            raise EOFError("end of stream")
-        return self._take(1)[0]
+    def ready(self, most: Optional[int]) -> list[Frame]:
+        """Every frame ready (at most ``most``); an error after some waits for the next call."""
+        if self._pending is not None:
+            error, self._pending = self._pending, None
+            raise error
+        frames: list[Frame] = []
+        if self._dead:
+            return frames
+        try:
+            frames.extend(self.decoder if most is None else islice(self.decoder, most))
+        except FrameError as exc:
+            if isinstance(exc, CorruptFrameError):
+                self._corrupted()
+            if not frames:
+                raise
+            self._pending = exc
+        if self._reading_paused:
+            self._taken()
+        return frames
 
-    async def read_many(self, max_frames: Optional[int]) -> list[Frame]:
-        if not self._items and not await self._wait():
-            return []
-        return self._take(max_frames)
+    def _corrupted(self) -> None:
+        # the reader gets the error once; then the stream ends, and the connection is closed
+        self._dead = True
+        if self.transport is not None:
+            self.transport.close()
 
-    def _take(self, most: Optional[int]) -> list[Frame]:
-        """Frames from the head of the queue (at least one; at most ``most``), stopping before
-        an error; an error at the head is raised."""
-        items = self._items
-        frames: list[Frame]
-        if not self._errors and (most is None or most >= len(items)):
-            frames = cast("list[Frame]", list(items))  # everything: the common case
-            items.clear()
-            self._queued = 0
-        else:
-            head = items[0]
-            if isinstance(head, FrameError):
-                items.popleft()
-                self._errors -= 1
-                raise head
-            frames = []
-            limit = len(items) if most is None else min(most, len(items))
-            while len(frames) < limit:
-                item = items[0]
-                if isinstance(item, FrameError):
-                    break
-                frames.append(item)
-                items.popleft()
-            self._queued -= sum(map(len, frames))
-        if self._reading_paused and self._queued < self._low_water and not self._closing():
+    def _taken(self) -> None:
+        if self.decoder.buffered < self._low_water and not self._closing():
             assert self.transport is not None
             self.transport.resume_reading()
             self._reading_paused = False
-        return frames
+
+    async def more(self) -> bool:
+        """Wait for more bytes; False at the end of stream (raising what the end cut short, or
+        the error the connection was lost to)."""
+        if self._eof or self._dead:
+            if self._end_error is not None:
+                error, self._end_error = self._end_error, None
+                raise error
+            if self._lost is not None and not self._dead:
+                raise self._lost
+            return False
+        if self._reading_paused and not self._closing():
+            assert self.transport is not None
+            self.transport.resume_reading()  # a frame longer than the mark needs its rest
+            self._reading_paused = False
+        self._readable = asyncio.get_running_loop().create_future()
+        try:
+            await self._readable
+        finally:
+            self._readable = None
+        return True
+
+    async def read_many(self, most: Optional[int]) -> list[Frame]:
+        while True:
+            frames = self.ready(most)
+            if frames or not await self.more():
+                return frames
 
     async def drain(self) -> None:
         if self._lost is not None:
@@ -294,11 +339,11 @@ class _StreamProtocol(FramedProtocol):
 
 class FrameReader:
     """Frames from a connection: ``await read_frames()`` (every frame ready, one ``await`` per
-    batch), ``await read_frame()``, or ``async for frame in reader``."""
+    batch), ``await read_frame()``, or ``async for frame in reader``; ``set_decoder()`` to
+    switch protocols mid-stream."""
 
     def __init__(self, protocol: _StreamProtocol) -> None:
         self._protocol = protocol
-        self._batch: list[Frame] = []  # taken for async for, in reverse: given out by pop()
 
     async def read_frames(self, max_frames: Optional[int] = None) -> list[Frame]:
         """Every frame ready now (at most ``max_frames``): at least one, waiting when none is;
@@ -306,47 +351,47 @@ class FrameReader:
         after the one that returns the frames before it."""
         if max_frames is not None:
             max_frames = check_max_frames(max_frames)
-        if self._batch:
-            return self._own_batch(max_frames)
         return await self._protocol.read_many(max_frames)
 
     async def read_frame(self) -> Frame:
         """The next frame. ``EOFError`` at a clean end of stream; a ``FrameError`` for bad
         input, in its place (after the frames before it)."""
-        if self._batch:
-            return self._batch.pop()
-        return await self._protocol.read()
+        protocol = self._protocol
+        while True:
+            frame = protocol.next_ready()
+            if frame is not None:
+                return frame
+            if not await protocol.more():
+                raise EOFError("end of stream")
 
-    def _own_batch(self, most: Optional[int]) -> list[Frame]:
-        """Frames ``async for`` took and has not given out yet, in order."""
-        batch = self._batch
-        count = len(batch) if most is None else min(most, len(batch))
-        frames = batch[len(batch) - count :]
-        del batch[len(batch) - count :]
-        frames.reverse()
-        return frames
+    def set_decoder(self, decoder: Any) -> None:
+        """Frame the rest of the stream with ``decoder``: from the byte after the last frame
+        read, those already received included. Switch after ``read_frame()`` or within
+        ``async for`` (a frame at a time); ``read_frames()`` takes every frame ready, and so
+        reads on with the old decoder."""
+        self._protocol.set_decoder(decoder)
+
+    @property
+    def decoder(self) -> Any:
+        """The decoder in use."""
+        return self._protocol.decoder
 
     def __aiter__(self) -> AsyncIterator[Frame]:
-        # (not an async generator, though one is cheaper per frame: one left suspended by a
-        # ``break`` needs finalizing on the loop, a pending task when a loop closes without
-        # shutdown_asyncgens())
         return self
 
     async def __anext__(self) -> Frame:
-        batch = self._batch
-        if batch:
-            return batch.pop()
-        batch = await self._protocol.read_many(None)
-        if not batch:
-            raise StopAsyncIteration
-        batch.reverse()
-        self._batch = batch
-        return batch.pop()
+        protocol = self._protocol
+        while True:
+            frame = protocol.next_ready()
+            if frame is not None:
+                return frame
+            if not await protocol.more():
+                raise StopAsyncIteration
 
     @property
     def buffered(self) -> int:
-        """Bytes of frames received and not read yet."""
-        return self._protocol._queued + sum(map(len, self._batch))
+        """Bytes received and not read yet (held by the decoder)."""
+        return self._protocol.decoder.buffered  # type: ignore[no-any-return]
 
 
 class FrameWriter:

@@ -393,11 +393,12 @@ def test_asyncio_stalled_consumer_is_bounded(run: Callable[[Awaitable[Any]], Any
         peak = 0
         for _ in range(40):  # a consumer that stalls: the receiving side must stop reading
             await asyncio.sleep(0.01)
-            peak = max(peak, reader.buffered + decoder.buffered)
+            assert reader.buffered == decoder.buffered  # frames wait in the decoder
+            peak = max(peak, decoder.buffered)
         count = 0
         async for _frame in reader:  # then it catches up, and everything arrives
             count += 1
-            peak = max(peak, reader.buffered + decoder.buffered)
+            peak = max(peak, decoder.buffered)
         writer.close()
         await writer.wait_closed()
         server.close()
@@ -894,3 +895,125 @@ def test_anyio_receive_many_errors_and_end_of_stream(backend: str) -> None:
         [b"a"], "IncompleteFrameError",
         [b""], "end",
     ]  # fmt: skip
+
+
+# --- switching decoders mid-stream (set_decoder) ------------------------------------------------
+
+SWITCH_PAYLOADS = [b"", b"a", os.urandom(300), b"\r\n\n", os.urandom(70000 % 65535)]
+SWITCH_WIRE = b"PROXY TCP4 127.0.0.1\r\n" + b"".join(
+    len(p).to_bytes(2, "big") + p for p in SWITCH_PAYLOADS
+)
+
+
+async def _switch_server(how: str) -> tuple[asyncio.Server, int]:
+    """A plain asyncio server writing SWITCH_WIRE in one write, or a byte at a time."""
+
+    async def send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if how == "bytewise":
+            writer.transport.get_extra_info("socket").setsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+            )
+            for i in range(len(SWITCH_WIRE)):
+                writer.write(SWITCH_WIRE[i : i + 1])
+                if i < 400:
+                    await asyncio.sleep(0)  # (the rest may go together)
+        else:
+            writer.write(SWITCH_WIRE)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(send, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+@pytest.mark.parametrize("how", ["one write", "bytewise"])
+def test_asyncio_set_decoder_from_frame_received(
+    run: Callable[[Awaitable[Any]], Any], how: str
+) -> None:
+    """A line, then length-prefixed frames: FramedProtocol.set_decoder() from frame_received()
+    applies from the next frame, whatever already arrived."""
+
+    class Switching(fk_asyncio.FramedProtocol):
+        def __init__(self) -> None:
+            super().__init__(framekit.LineDecoder())
+            self.got: list[bytes] = []
+            self.done = asyncio.get_running_loop().create_future()
+
+        def frame_received(self, frame: Any) -> None:
+            self.got.append(bytes(frame))
+            if len(self.got) == 1:
+                self.set_decoder(framekit.LengthFieldDecoder(2))
+
+        def connection_lost(self, exc: Any) -> None:
+            self.done.set_result(None)
+
+    async def main() -> list[bytes]:
+        server, port = await _switch_server(how)
+        loop = asyncio.get_running_loop()
+        _, protocol = await loop.create_connection(Switching, "127.0.0.1", port)
+        await protocol.done
+        server.close()
+        await server.wait_closed()
+        return protocol.got
+
+    assert run(main()) == [b"PROXY TCP4 127.0.0.1", *SWITCH_PAYLOADS]
+
+
+@pytest.mark.parametrize("how", ["one write", "bytewise", "all received"])
+@pytest.mark.parametrize("rest", ["async for", "read_frames"])
+def test_asyncio_reader_set_decoder(
+    run: Callable[[Awaitable[Any]], Any], how: str, rest: str
+) -> None:
+    """FrameReader.set_decoder() after read_frame(): the new decoder gets every byte after the
+    line, also when the reader has already received the whole stream."""
+
+    async def main() -> list[bytes]:
+        server, port = await _switch_server("one write" if how == "all received" else how)
+        reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=framekit.LineDecoder()
+        )
+        if how == "all received":
+            while reader.buffered < len(SWITCH_WIRE):
+                await asyncio.sleep(0.001)
+        got = [bytes(await reader.read_frame())]
+        reader.set_decoder(framekit.LengthFieldDecoder(2))
+        assert isinstance(reader.decoder, framekit.LengthFieldDecoder)
+        if rest == "async for":
+            got += [bytes(f) async for f in reader]
+        else:
+            while frames := await reader.read_frames():
+                got += [bytes(f) for f in frames]
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert run(main()) == [b"PROXY TCP4 127.0.0.1", *SWITCH_PAYLOADS]
+
+
+@pytest.mark.parametrize("how", ["one write", "bytewise"])
+@pytest.mark.parametrize("kind", ["memory", "socket"])
+def test_trio_set_decoder(kind: str, how: str) -> None:
+    async def main() -> list[bytes]:
+        a, b = await _trio_pair(kind)
+        channel = fk_trio.FramedStream(b, framekit.LineDecoder())
+
+        async def send() -> None:
+            if how == "bytewise":
+                for i in range(len(SWITCH_WIRE)):
+                    await a.send_all(SWITCH_WIRE[i : i + 1])
+            else:
+                await a.send_all(SWITCH_WIRE)
+            await a.aclose()
+
+        got: list[bytes] = []
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(send)
+            got.append(bytes(await channel.receive()))
+            channel.set_decoder(framekit.LengthFieldDecoder(2))
+            got += [bytes(f) async for f in channel]
+        await channel.aclose()
+        return got
+
+    assert trio.run(main) == [b"PROXY TCP4 127.0.0.1", *SWITCH_PAYLOADS]
