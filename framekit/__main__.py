@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any, Optional, Union
 
 import framekit
@@ -118,13 +118,33 @@ def _make(args: argparse.Namespace, way: str, limit: dict[str, Any]) -> Any:
 Event = tuple[int, Union[bytes, framekit.FrameError]]
 
 
-def events(decoder: Any, source: IO[bytes]) -> Iterator[Event]:
-    """(offset, frame or error) in stream order; ``offset`` is where it starts on the wire."""
+#: PostgreSQL startup-phase requests after which the client sends another startup-phase message
+#: (SSLRequest, GSSENCRequest: then the StartupMessage)
+POSTGRES_REQUESTS = {80877103, 80877104}
+
+
+def _postgres_phases(limit: dict[str, int]) -> Callable[[bytes], Any]:
+    """After a StartupMessage (or CancelRequest), typed messages: postgres() from there on."""
+
+    def switch(frame: bytes) -> Any:
+        if int.from_bytes(frame[4:8], "big") in POSTGRES_REQUESTS:
+            return None
+        return presets.postgres(**limit)
+
+    return switch
+
+
+def events(
+    decoder: Any, source: IO[bytes], switch: Optional[Callable[[bytes], Any]] = None
+) -> Iterator[Event]:
+    """(offset, frame or error) in stream order; ``offset`` is where it starts on the wire.
+    ``switch(frame)`` may answer a decoder for the rest of the stream (``detach()`` hands it
+    every byte after the frame), or None."""
     fed = 0
     start = 0  # where the next frame or error begins
 
     def drain() -> Iterator[Event]:
-        nonlocal start
+        nonlocal start, decoder, switch
         while True:
             try:
                 frame = decoder.next_frame()
@@ -138,6 +158,11 @@ def events(decoder: Any, source: IO[bytes]) -> Iterator[Event]:
                 return
             yield start, bytes(frame)
             start = fed - decoder.buffered
+            if switch is not None:
+                following = switch(bytes(frame))
+                if following is not None:
+                    following.feed(decoder.detach())
+                    decoder, switch = following, None
 
     try:
         while True:
@@ -199,13 +224,20 @@ class _Counted:
 def decode(args: argparse.Namespace, out: IO[str]) -> int:
     decoder = _decoder(args)
     source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+    switch = None
+    if args.preset == "postgres" and source.peek(1)[:1] == b"\x00":  # type: ignore[union-attr]
+        # a client's capture from its start: startup-phase messages (untyped; their length
+        # field comes first, and is below 2**24), then typed ones
+        limit = {} if args.max_frame_length is None else {"max_frame_length": args.max_frame_length}
+        decoder = presets.postgres_startup(**limit)
+        switch = _postgres_phases(limit)
     errors = 0
     swallowing: Optional[tuple[int, int]] = None  # a too-long frame's (offset, claimed length)
     counted = _Counted(source)
     try:
         if args.format == "table":
             out.write(f"{'offset':>10}  {'length':>8}  preview\n")
-        for event in events(decoder, counted):  # type: ignore[arg-type]
+        for event in events(decoder, counted, switch):  # type: ignore[arg-type]
             offset, item = event
             errors += isinstance(item, framekit.FrameError)
             if isinstance(item, framekit.FrameTooLongError) and item.frame_length is not None:

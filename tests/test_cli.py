@@ -229,3 +229,26 @@ def test_help_shows_defaults(capsys: pytest.CaptureFixture[str]) -> None:
         main(["decode", "--help"])
     text = capsys.readouterr().out
     assert "(default: table)" in text and "(default: 0)" in text
+
+
+def _startup(code: int, fields: bytes = b"") -> bytes:
+    body = code.to_bytes(4, "big") + fields
+    return (len(body) + 4).to_bytes(4, "big") + body
+
+
+@pytest.mark.parametrize("ssl", [False, True])
+def test_postgres_capture_from_the_startup_packet(tmp_path: os.PathLike[str], ssl: bool) -> None:
+    """A client's capture from its start: the startup packet (after an SSLRequest, maybe),
+    then typed messages; the decoder switches after the StartupMessage (detach())."""
+    startup = _startup(196608, b"user\0postgres\0\0")
+    query = b"Q" + (4 + 9).to_bytes(4, "big") + b"SELECT 1\0"
+    wire = (_startup(80877103) if ssl else b"") + startup + query + b"X\x00\x00\x00\x04"
+    status, text = run(["--preset", "postgres", "--format", "jsonl"], wire, tmp_path)
+    assert status == 0, text
+    records = [json.loads(line) for line in text.splitlines()]
+    lengths = [r["length"] for r in records]
+    assert lengths == ([8] if ssl else []) + [len(startup), len(query), 5]
+    assert bytes.fromhex(records[-2]["hex"]) == query
+    # a capture of typed messages only (a server's side) is decoded as before
+    status, text = run(["--preset", "postgres", "--format", "jsonl"], query * 2, tmp_path)
+    assert status == 0 and [json.loads(line)["length"] for line in text.splitlines()] == [14, 14]
