@@ -117,6 +117,66 @@ def test_postgres_real_server() -> None:
 
 
 @pytest.mark.server
+def test_postgres_presets_switch_on_one_connection() -> None:
+    """A framekit relay in front of the real server reads a client's StartupMessage with
+    postgres_startup(), then switches the same connection to postgres() (set_decoder) and
+    relays messages both ways. The client writes startup, Query and Terminate at once: the relay
+    has all of it before the switch, which must hand on every byte after the startup packet."""
+    import asyncio
+
+    from framekit import asyncio as fk_asyncio
+
+    body = struct.pack(">I", 196608) + b"user\0postgres\0database\0postgres\0\0"
+    startup = struct.pack(">I", len(body) + 4) + body
+    query = _pg_message(b"Q", b"SELECT generate_series(1, 2000) AS n\0")
+    relayed: list[bytes] = []
+
+    async def main(pg_port: int) -> bytes:
+        async def relay(reader: fk_asyncio.FrameReader, writer: fk_asyncio.FrameWriter) -> None:
+            while reader.buffered < len(startup) + len(query) + 5:
+                await asyncio.sleep(0.001)  # everything has arrived
+            first = bytes(await reader.read_frame())
+            relayed.append(first)
+            reader.set_decoder(presets.postgres())
+            up_reader, up_writer = await fk_asyncio.open_connection(
+                "127.0.0.1", pg_port, decoder=presets.postgres()
+            )
+            up_writer.write(first)
+
+            async def down() -> None:
+                async for message in up_reader:
+                    writer.write(message)
+                writer.close()
+
+            task = asyncio.create_task(down())
+            async for message in reader:
+                relayed.append(bytes(message))
+                up_writer.write(message)
+            await task
+            up_writer.close()
+
+        server = await fk_asyncio.start_server(
+            relay, "127.0.0.1", 0, decoder_factory=presets.postgres_startup
+        )
+        port = server.sockets[0].getsockname()[1]
+        client_reader, client_writer = await asyncio.open_connection("127.0.0.1", port)
+        client_writer.write(startup + query + _pg_message(b"X", b""))
+        reply = await asyncio.wait_for(client_reader.read(), 30)
+        client_writer.close()
+        server.close()
+        await server.wait_closed()
+        return reply
+
+    with servers.postgres() as pg_port:
+        reply = asyncio.run(main(pg_port))
+    assert relayed == [startup, query, _pg_message(b"X", b"")]
+    messages = _frames(presets.postgres, reply)
+    kinds = [m[:1] for m in messages]
+    assert kinds[0] == b"R" and kinds.count(b"D") == 2000 and kinds[-1] == b"Z"
+    assert messages[-2] == b"C\x00\x00\x00\x10SELECT 2000\x00"
+
+
+@pytest.mark.server
 def test_mariadb_real_server() -> None:
     caps = 0x1 | 0x200 | 0x2000 | 0x8000  # LONG_PASSWORD, PROTOCOL_41, TRANSACTIONS, SECURE_CONN.
     body = struct.pack("<IIB", caps, 1 << 24, 33) + bytes(23) + b"root\0" + b"\0"
