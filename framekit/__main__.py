@@ -6,7 +6,8 @@ compares framekit's decoders with asyncio streams, Twisted (when installed) and 
 Python on length-prefixed and line streams, and prints frames/s with ratios.
 
     framekit decode [--preset NAME | --length-field N [--offset K] [--adjust A] [--strip S]
-                    [--little-endian] | --varint | --lines | --delimiter HEX ... | --fixed N]
+                    [--little-endian] | --varint | --lines | --delimiter HEX ... | --fixed N
+                    | --rule MODULE:FUNCTION]
                     [--max-frame-length N] [--format table|hex|jsonl] [FILE|-]
 
 splits a capture (or stdin) into frames and prints each with its offset in the stream, its
@@ -17,6 +18,7 @@ allow (after a too-long frame; not after a corrupt stream). Exit status 1 when e
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +26,7 @@ from typing import IO, Any, Optional, Union
 
 import framekit
 from framekit import presets
+from framekit._kinds import KINDS
 
 PRESETS = sorted(presets.__all__)
 CHUNK = 65536
@@ -36,14 +39,16 @@ class UsageError(Exception):
         super().__init__(f"{flag}: {message}")
 
 
+def _dest(flag: str) -> str:
+    return flag[2:].replace("-", "_")
+
+
+# the ways of framing, each an option: a preset, or a kind of decoder (framekit._kinds)
+WAYS = {"preset": None, **{_dest(kind.flag): kind for kind in KINDS}}
 # which decoder options each way of framing takes (the rest are refused, not ignored)
 APPLIES = {
-    "preset": {"max_frame_length"},
-    "length_field": {"offset", "adjust", "strip", "little_endian", "max_frame_length"},
-    "varint": {"offset", "adjust", "strip", "max_frame_length"},
-    "lines": {"max_frame_length"},
-    "delimiter": {"max_frame_length"},
-    "fixed": set(),
+    way: kind.options if kind is not None else frozenset({"max_frame_length"})
+    for way, kind in WAYS.items()
 }
 # a constructor parameter named in an error, and the flag that sets it (longest names first)
 FLAGS = {
@@ -54,6 +59,7 @@ FLAGS = {
     "length_adjustment": "--adjust",
     "frame_length": "--fixed",
     "delimiter": "--delimiter",
+    "rule": "--rule",
 }
 
 
@@ -95,24 +101,50 @@ def _decoder(args: argparse.Namespace) -> Any:
         raise UsageError(flag, str(exc)) from None
 
 
+def _rule(spec: str) -> Any:
+    """``--rule MODULE:FUNCTION``: the function, imported (from the current directory too)."""
+    module, _, name = spec.partition(":")
+    if not module or not name:
+        raise UsageError("--rule", f"{spec!r} is not MODULE:FUNCTION")
+    sys.path.insert(0, "")
+    try:
+        found = importlib.import_module(module)
+    except ImportError as exc:
+        raise UsageError("--rule", f"cannot import {module}: {exc}") from None
+    finally:
+        sys.path.remove("")
+    try:
+        return getattr(found, name)
+    except AttributeError:
+        raise UsageError("--rule", f"{module} has no {name}") from None
+
+
+# how each kind of decoder is made from the options (a kind registered in framekit._kinds
+# needs one; a test checks)
+BUILDERS: dict[str, Callable[[argparse.Namespace, dict[str, Any], dict[str, Any]], Any]] = {
+    "length": lambda args, field, limit: framekit.LengthFieldDecoder(
+        args.length_field, byteorder="little" if args.little_endian else "big", **field, **limit
+    ),
+    "varint": lambda args, field, limit: framekit.VarintLengthDecoder(**field, **limit),
+    "line": lambda args, field, limit: framekit.LineDecoder(**limit),
+    "delimiter": lambda args, field, limit: framekit.DelimiterDecoder(
+        _delimiters(args.delimiter), **limit
+    ),
+    "fixed": lambda args, field, limit: framekit.FixedLengthDecoder(args.fixed),
+    "rule": lambda args, field, limit: framekit.RuleDecoder(_rule(args.rule), **limit),
+}
+
+
 def _make(args: argparse.Namespace, way: str, limit: dict[str, Any]) -> Any:
     field: dict[str, Any] = {
         "length_field_offset": args.offset or 0,
         "length_adjustment": args.adjust or 0,
         "initial_bytes_to_strip": args.strip,
     }
-    if way == "preset":
+    kind = WAYS[way]
+    if kind is None:
         return getattr(presets, args.preset)(**limit)
-    if way == "length_field":
-        order = "little" if args.little_endian else "big"
-        return framekit.LengthFieldDecoder(args.length_field, byteorder=order, **field, **limit)
-    if way == "varint":
-        return framekit.VarintLengthDecoder(**field, **limit)
-    if way == "lines":
-        return framekit.LineDecoder(**limit)
-    if way == "delimiter":
-        return framekit.DelimiterDecoder(_delimiters(args.delimiter), **limit)
-    return framekit.FixedLengthDecoder(args.fixed)
+    return BUILDERS[kind.name](args, field, limit)
 
 
 Event = tuple[int, Union[bytes, framekit.FrameError]]
@@ -268,17 +300,8 @@ def parser() -> argparse.ArgumentParser:
     dec = sub.add_parser("decode", help="split a capture or stdin into frames and show them")
     how = dec.add_mutually_exclusive_group(required=True)
     how.add_argument("--preset", choices=PRESETS, help="a protocol's framing")
-    how.add_argument("--length-field", type=int, metavar="N", help="an N-byte length field")
-    how.add_argument("--varint", action="store_true", help="a varint length field")
-    how.add_argument("--lines", action="store_true", help=r"lines ending in \n or \r\n")
-    how.add_argument(
-        "--delimiter",
-        action="append",
-        metavar="HEX",
-        help="frames ending at this delimiter, in hex; several: repeat the flag, or separate "
-        "them with spaces or commas ('0d0a 0a')",
-    )
-    how.add_argument("--fixed", type=int, metavar="N", help="frames of N bytes")
+    for kind in KINDS:
+        how.add_argument(kind.flag, **kind.argument)
     field = "(--length-field, --varint)"
     dec.add_argument("--offset", type=int, help=f"length field offset {field} (default: 0)")
     dec.add_argument("--adjust", type=int, help=f"length adjustment {field} (default: 0)")

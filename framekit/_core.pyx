@@ -1884,9 +1884,8 @@ cdef class VarintLengthEncoder:
 
 # inspect.signature() and help() show each public class's constructor parameters, the pure
 # twin's (Cython gives an extension type no signature of its own to show)
-for _public in (
-    LengthFieldDecoder, VarintLengthDecoder, FixedLengthDecoder, DelimiterDecoder, LineDecoder,
-    LengthFieldEncoder, VarintLengthEncoder, DelimiterEncoder, BufferPool, Slab,
-):
+from ._kinds import CLASSES as _CLASSES
+for _name in _CLASSES:
+    _public = globals()[_name]
     framekit_type_attr(<PyTypeObject *>_public, "__signature__", C.PureSignature(_public))
-del _public
+del _public, _name, _CLASSES

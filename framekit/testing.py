@@ -31,13 +31,15 @@ from typing import Any, Callable, Union
 
 from hypothesis import strategies as st
 
-from . import _common
+from . import _common, _kinds
 from ._io import write_through_buffer
 from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
 
 __all__ = [
     "KINDS",
+    "STRATEGIES",
     "Event",
+    "PrefixedRule",
     "assert_rule_split_invariant",
     "assert_split_invariant",
     "decoder_cases",
@@ -52,6 +54,8 @@ __all__ = [
     "length_field_configs",
     "length_field_streams",
     "line_configs",
+    "rule_configs",
+    "rule_streams",
     "split",
     "splits",
     "varint_configs",
@@ -303,13 +307,68 @@ def fixed_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
     return draw(st.binary(max_size=cfg["frame_length"] * 20))
 
 
-#: decoder class name -> (configurations, streams that fit one)
+class PrefixedRule:
+    """A framing rule (for :class:`~framekit.RuleDecoder`): a ``width``-byte big-endian length,
+    then that many bytes, which are the frame; corrupt when the length's top byte is 0xFF.
+    It answers each way a rule can: ``-k`` for the header, ``(n, start, end)`` after it."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+
+    def __call__(self, buf: memoryview) -> Union[int, tuple[int, int, int]]:
+        width = self.width
+        if len(buf) < width:
+            return -width
+        if buf[0] == 0xFF:
+            raise CorruptFrameError("length field starts with 0xff")
+        total = width + int.from_bytes(buf[:width], "big")
+        return (total, width, total)
+
+    def __repr__(self) -> str:
+        return f"PrefixedRule({self.width})"
+
+
+@st.composite
+def rule_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``RuleDecoder``, with a :class:`PrefixedRule`."""
+    return {
+        "rule": PrefixedRule(draw(st.sampled_from([1, 2]))),
+        "max_frame_length": draw(st.integers(1, 300)),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def rule_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """Frames for a :class:`PrefixedRule`: valid, oversized, garbage, maybe truncated."""
+    width = cfg["rule"].width
+    parts = []
+    for _ in range(draw(st.integers(0, 12))):
+        kind = draw(st.sampled_from(["ok", "ok", "ok", "big", "junk"]))
+        if kind == "junk":
+            parts.append(draw(st.binary(max_size=12)))
+            continue
+        top = cfg["max_frame_length"] + (60 if kind == "big" else 0) - width
+        size = draw(st.integers(0, min(max(0, top), (1 << (8 * width - 1)) - 1)))
+        parts.append(size.to_bytes(width, "big") + bytes(size))
+    data = b"".join(parts)
+    return data[: draw(st.integers(0, len(data)))] if draw(st.booleans()) else data
+
+
+#: each kind's strategies: (configurations, streams that fit one), by its short name
+STRATEGIES: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]] = {
+    "length": (length_field_configs, length_field_streams),
+    "varint": (varint_configs, varint_streams),
+    "delimiter": (delimiter_configs, delimited_streams),
+    "line": (line_configs, delimited_streams),
+    "fixed": (fixed_configs, fixed_streams),
+    "rule": (rule_configs, rule_streams),
+}
+
+#: decoder class name -> (configurations, streams that fit one), for every kind framekit has
+#: (framekit._kinds): a kind without strategies fails here
 KINDS: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]] = {
-    "LengthFieldDecoder": (length_field_configs, length_field_streams),
-    "VarintLengthDecoder": (varint_configs, varint_streams),
-    "DelimiterDecoder": (delimiter_configs, delimited_streams),
-    "LineDecoder": (line_configs, delimited_streams),
-    "FixedLengthDecoder": (fixed_configs, fixed_streams),
+    kind.decoder: STRATEGIES[kind.name] for kind in _kinds.KINDS
 }
 
 

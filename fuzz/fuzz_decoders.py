@@ -17,12 +17,12 @@ from typing import Any
 import atheris
 
 with atheris.instrument_imports():
-    from framekit import _core, _pure
+    from framekit import _core, _kinds, _pure
     from framekit._io import write_through_buffer
     from framekit.errors import FrameError
-    from framekit.testing import describe
+    from framekit.testing import PrefixedRule, describe
 
-KINDS = ("length", "varint", "delimiter", "line", "fixed")
+KINDS = tuple(_kinds.BY_NAME)  # every kind of decoder framekit has
 
 
 def config(fdp: atheris.FuzzedDataProvider, kind: str) -> dict[str, Any]:
@@ -59,18 +59,19 @@ def config(fdp: atheris.FuzzedDataProvider, kind: str) -> dict[str, Any]:
         }
     if kind == "line":
         return {"max_frame_length": fdp.ConsumeIntInRange(0, 60), "fail_fast": fdp.ConsumeBool()}
-    return {"frame_length": fdp.ConsumeIntInRange(1, 9)}
+    if kind == "rule":
+        return {
+            "rule": PrefixedRule(fdp.PickValueInList([1, 2])),
+            "max_frame_length": fdp.ConsumeIntInRange(1, 300),
+            "copy": fdp.ConsumeBool(),
+        }
+    if kind == "fixed":
+        return {"frame_length": fdp.ConsumeIntInRange(1, 9)}
+    raise AssertionError(f"a kind of decoder the harness does not know: {kind}")
 
 
 def run(module: Any, kind: str, cfg: dict[str, Any], pieces: list[bytes], how: str) -> list[Any]:
-    name = {
-        "length": "LengthFieldDecoder",
-        "varint": "VarintLengthDecoder",
-        "delimiter": "DelimiterDecoder",
-        "line": "LineDecoder",
-        "fixed": "FixedLengthDecoder",
-    }[kind]
-    decoder = getattr(module, name)(**cfg)
+    decoder = getattr(module, _kinds.BY_NAME[kind].decoder)(**cfg)
     out: list[Any] = []
     try:
         for piece in pieces:

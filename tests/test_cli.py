@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import io
 import json
@@ -252,3 +253,34 @@ def test_postgres_capture_from_the_startup_packet(tmp_path: os.PathLike[str], ss
     # a capture of typed messages only (a server's side) is decoded as before
     status, text = run(["--preset", "postgres", "--format", "jsonl"], query * 2, tmp_path)
     assert status == 0 and [json.loads(line)["length"] for line in text.splitlines()] == [14, 14]
+
+
+def test_every_kind_of_decoder_is_an_option() -> None:
+    """framekit decode offers every kind in the registry (framekit._kinds), each with a way to
+    build it."""
+    from framekit import __main__ as cli
+    from framekit._kinds import KINDS
+
+    sub = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
+    flags = {o for a in sub.choices["decode"]._actions for o in a.option_strings}
+    for kind in KINDS:
+        assert kind.flag in flags and kind.name in cli.BUILDERS
+
+
+def test_a_rule_of_ones_own(
+    tmp_path: os.PathLike[str], monkeypatch: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with open(os.path.join(os.fspath(tmp_path), "myrules.py"), "w") as f:
+        f.write("def pairs(buf):\n    return 2\n")
+    monkeypatch.chdir(tmp_path)
+    status, text = run(["--rule", "myrules:pairs"], b"abcde", tmp_path)
+    assert status == 1
+    assert [line.split()[:2] for line in text.splitlines()[1:]] == [
+        ["0", "2"],
+        ["2", "2"],
+        ["4", "ERROR"],
+    ]
+    for spec, message in (("myrules", "MODULE:FUNCTION"), ("nope:f", "cannot import"),
+                          ("myrules:nothing", "has no nothing")):  # fmt: skip
+        assert main(["decode", "--rule", spec, "capture.bin"], io.StringIO()) == 2
+        assert message in capsys.readouterr().err

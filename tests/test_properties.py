@@ -7,32 +7,27 @@ import functools
 from types import ModuleType
 from typing import Any, Callable
 
+import pytest
 from conftest import IMPLEMENTATIONS
 from helpers import run_bytewise, run_decode, run_feed, run_lazy, run_recv
 from hypothesis import given
 from hypothesis import strategies as st
 
-from framekit import CorruptFrameError, FrameError
+from framekit import CorruptFrameError, FrameError, _kinds
 from framekit._io import write_through_buffer
 from framekit.testing import (
+    STRATEGIES,
     Event,
-    delimited_streams,
-    delimiter_configs,
     describe,
     length_field_configs,
     length_field_streams,
-    line_configs,
     split,
     splits,
-    varint_configs,
-    varint_streams,
 )
 
+#: every kind of decoder (framekit._kinds), by short name: (class name, configs, streams)
 KINDS: dict[str, tuple[str, Any, Any]] = {
-    "length": ("LengthFieldDecoder", length_field_configs, length_field_streams),
-    "varint": ("VarintLengthDecoder", varint_configs, varint_streams),
-    "delimiter": ("DelimiterDecoder", delimiter_configs, delimited_streams),
-    "line": ("LineDecoder", line_configs, delimited_streams),
+    kind.name: (kind.decoder, *STRATEGIES[kind.name]) for kind in _kinds.KINDS
 }
 
 
@@ -78,24 +73,12 @@ def _check(kind: str, data_strategy: st.DataObject) -> None:
         assert events == first, f"{name} disagrees with another implementation"
 
 
-@given(st.data())
-def test_length_field_split_invariance_and_agreement(data: st.DataObject) -> None:
-    _check("length", data)
-
-
-@given(st.data())
-def test_varint_split_invariance_and_agreement(data: st.DataObject) -> None:
-    _check("varint", data)
-
-
-@given(st.data())
-def test_delimiter_split_invariance_and_agreement(data: st.DataObject) -> None:
-    _check("delimiter", data)
-
-
-@given(st.data())
-def test_line_split_invariance_and_agreement(data: st.DataObject) -> None:
-    _check("line", data)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@given(data=st.data())
+def test_split_invariance_and_agreement(kind: str, data: st.DataObject) -> None:
+    """Every kind of decoder: any split, any way of feeding and taking frames gives the same
+    frames and errors, and both builds agree."""
+    _check(kind, data)
 
 
 @given(
