@@ -6,8 +6,8 @@ streams, each interpreter in turn (old, new, old, new ...), best of the rounds.
 
 Install the commit before a change into a second virtual environment (``pip install .`` from a
 checkout of it) and pass its interpreter as ``--old``. With ``--callgrind``, each stream is also
-run under ``valgrind --tool=callgrind`` at two sizes and the instructions per frame (the
-difference divided by the extra frames) are printed: they do not drift with the machine's load.
+run under ``valgrind --tool=callgrind``, collecting inside the decoders' own functions only,
+and the instructions per frame are printed: they do not drift with the machine's load.
 """
 
 from __future__ import annotations
@@ -63,17 +63,20 @@ def measure(python: str, decoder: str, frame: str, total: int, repeats: int) -> 
 
 
 def instructions(python: str, decoder: str, frame: str, total: int) -> int:
+    """Instructions executed inside the decoders' own functions (and what they call), not in
+    the interpreter's loop around them: callgrind collecting only within them."""
     code = PROGRAM.format(decoder=decoder, frame=frame)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", python, "-c", code,
-             str(total), "1"],
-            check=True, capture_output=True, cwd=tmp,
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+             "--toggle-collect=*FrameDecoder*", "--toggle-collect=*Decoder_*",
+             python, "-c", code, str(total), "1"],
+            check=True, capture_output=True, cwd=tmp, env={**os.environ, "PYTHONHASHSEED": "0"},
         )  # fmt: skip
         with open(out) as f:
             for line in f:
-                if line.startswith("summary:") or line.startswith("totals:"):
+                if line.startswith(("summary:", "totals:")):
                     return int(line.split()[1])
     raise RuntimeError("no callgrind totals")
 
