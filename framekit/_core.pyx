@@ -1502,7 +1502,7 @@ cdef class DelimiterDecoder(_FrameDecoder):
     cdef Py_ssize_t _complete(self, const char *data, Py_ssize_t pos, Py_ssize_t n) except -1:
         # Copy the incomplete frame's rest: through the first delimiter in ``data`` and room to
         # settle a longer one. A delimiter straddling the two ends sooner; copying more is safe.
-        cdef Py_ssize_t stop = n, at
+        cdef Py_ssize_t stop = n, at, total, extra
         cdef bytes d
         for d in self._delimiters:
             at = framekit_find(data + pos, n - pos, PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d))
@@ -1511,6 +1511,16 @@ cdef class DelimiterDecoder(_FrameDecoder):
                 if at < stop:
                     stop = at
         self._append(data + pos, stop - pos)
+        # ... then give back what lies past the frame now settled: left in the store, the start
+        # of the next frame would have the whole rest of ``data`` copied after it
+        if not self._discarding:
+            total = self._parse(
+                <const unsigned char *>self._block.data + self._rpos, self._wpos - self._rpos
+            )
+            extra = self._wpos - self._rpos - total
+            if total >= 0 and 0 < extra <= stop - pos:
+                self._wpos -= extra
+                stop -= extra
         return stop
 
     cdef object _eof_error(self):

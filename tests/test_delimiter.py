@@ -386,3 +386,20 @@ def test_eof_error_does_not_depend_on_taking(fk: ModuleType, taken_before_the_en
             drain(dec, events)
         finish(dec, events)
         assert [e[:2] for e in events] == [("too-long", length)], data
+
+
+@pytest.mark.parametrize("delimiters", [None, [b"\r\n"], [b"\r", b"\r\n"], [b"\n", b"\r\n"]])
+def test_a_line_across_reads_leaves_the_rest_framed_in_place(
+    fk: ModuleType, delimiters: Optional[list[bytes]]
+) -> None:
+    """The line that a read completes is copied into the store, and no more: the lines after it
+    are views of the bytes fed (zero copy), not of a store the whole read was copied into."""
+    dec = fk.LineDecoder() if delimiters is None else fk.DelimiterDecoder(delimiters)
+    wire = (b"y" * 98 + b"\r\n") * 100
+    first, second = wire[:150], wire[150:]
+    assert len(list(dec.decode(first))) == 1
+    frames = dec.decode(second)
+    assert len(frames) == 99
+    assert frames[0].obj is not second  # it straddles the two reads
+    assert all(f.obj is second for f in frames[1:])
+    assert dec.buffered == 0
