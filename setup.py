@@ -38,7 +38,12 @@ if (
                 "framekit._core",
                 ["framekit/_core.pyx"],
                 include_dirs=["framekit"],
-                depends=["framekit/_compat.h", "framekit/_memory.h", "framekit/_pools.pxi"],
+                depends=[
+                    "framekit/_compat.h",
+                    "framekit/_memory.h",
+                    "framekit/_pools.pxi",
+                    "framekit/_slab.pxi",
+                ],
                 extra_compile_args=compile_args,
                 extra_link_args=link_args,
             )

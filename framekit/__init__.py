@@ -18,8 +18,7 @@ import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from ._common import BytesLike, Decoder, Encoder, Frame
-from ._shared import PoolStats, SlabRecord
+from ._contract import BytesLike, Decoder, Encoder, Frame, PoolStats, SlabRecord
 from .errors import (
     CorruptFrameError,
     DoubleFreeError,

@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
-from ._io import write_through_buffer
+from ._adapters import write_through_buffer
 
 CHUNK = 65536
 LENGTH_CASES = [(16, 400_000), (256, 200_000), (4096, 30_000)]

@@ -4,8 +4,7 @@ import array
 from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Optional, Union
 
-from ._common import BytesLike
-from ._shared import PoolStats, SlabRecord
+from ._contract import BytesLike, PoolStats, SlabRecord
 
 Frame = Union[memoryview, bytes]
 

@@ -42,12 +42,12 @@ from cpython.tuple cimport PyTuple_GET_SIZE
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy, memmove, memset
 
-from . import _common as C
+from . import _contract as C
 import array
 import sys
 from struct import error as struct_error
 
-from ._shared import PoolStats, SlabRecord
+from ._contract import PoolStats, SlabRecord
 from .errors import (
     CorruptFrameError,
     DoubleFreeError,
@@ -141,6 +141,7 @@ cdef class _Payloads
 
 
 include "_pools.pxi"
+include "_slab.pxi"
 
 
 @cython.final

@@ -25,8 +25,8 @@ from itertools import chain, repeat
 from operator import add
 from typing import Any, Callable, Literal, Optional, Union
 
-from . import _common as C
-from ._shared import PoolStats, SlabRecord
+from . import _contract as C
+from ._contract import PoolStats, SlabRecord
 from .errors import (
     CorruptFrameError,
     DoubleFreeError,

@@ -23,8 +23,8 @@ from typing import Any, Callable, Optional
 import anyio
 import anyio.abc
 
-from ._common import BytesLike, Frame
-from ._io import BatchReceiver, coalesced
+from ._adapters import BatchReceiver, coalesced
+from ._contract import BytesLike, Frame
 
 __all__ = ["FramedStream", "connect_tcp_framed", "serve_tcp_framed"]
 

@@ -23,8 +23,8 @@ from collections.abc import AsyncIterator, Awaitable, Iterable
 from itertools import islice
 from typing import Any, Callable, Optional, Union
 
-from ._common import BytesLike, Frame, check_max_frames
-from ._io import gather, hand_over
+from ._adapters import gather, hand_over
+from ._contract import BytesLike, Frame, check_max_frames
 from .errors import CorruptFrameError, FrameError
 
 __all__ = ["FrameReader", "FrameWriter", "FramedProtocol", "open_connection", "start_server"]

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any, Callable
 
 from . import DelimiterDecoder, LengthFieldDecoder, LineDecoder, VarintLengthDecoder
-from ._common import BytesLike
+from ._contract import BytesLike
 from .errors import FrameTooLongError
 
 __all__ = [

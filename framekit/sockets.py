@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from ._common import BytesLike, Frame
-from ._io import gather
+from ._adapters import gather
+from ._contract import BytesLike, Frame
 
 __all__ = ["iter_frames", "send_frame", "send_frames"]
 

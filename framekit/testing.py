@@ -31,8 +31,8 @@ from typing import Any, Callable, Union
 
 from hypothesis import strategies as st
 
-from . import _common, _kinds
-from ._io import write_through_buffer
+from . import _contract, _kinds
+from ._adapters import write_through_buffer
 from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
 
 __all__ = [
@@ -256,7 +256,7 @@ def varint_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
             top = cfg["max_frame_length"] + (200 if kind == "big" else 0)
             value = draw(st.integers(0, top))
             payload = max(0, value + cfg.get("length_adjustment", 0))
-            parts.append(bytes(offset) + _common.varint(value) + b"p" * payload)
+            parts.append(bytes(offset) + _contract.varint(value) + b"p" * payload)
     data = b"".join(parts)
     return data[: draw(st.integers(0, len(data)))] if draw(st.booleans()) else data
 

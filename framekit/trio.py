@@ -22,8 +22,8 @@ from typing import Any, Callable, Optional
 
 import trio
 
-from ._common import BytesLike, Frame
-from ._io import BatchReceiver, coalesced
+from ._adapters import BatchReceiver, coalesced
+from ._contract import BytesLike, Frame
 
 __all__ = ["FramedStream", "open_tcp_framed_stream", "serve_tcp_framed"]
 

@@ -18,7 +18,7 @@ import atheris
 
 with atheris.instrument_imports():
     from framekit import _core, _kinds, _pure
-    from framekit._io import write_through_buffer
+    from framekit._adapters import write_through_buffer
     from framekit.errors import FrameError
     from framekit.testing import PrefixedRule, describe
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from framekit import CorruptFrameError, FrameError
-from framekit._io import write_through_buffer
+from framekit._adapters import write_through_buffer
 from framekit.testing import Event, describe, drain, finish, frames_and_errors, split
 
 

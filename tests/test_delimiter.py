@@ -348,7 +348,7 @@ def test_discarding_needs_no_taking(
     """Once a too-long frame is being discarded, what arrives of it is dropped as it arrives,
     also when nobody takes frames between reads (bounded memory); the frames and errors that
     follow are the same as when frames are taken after every read."""
-    from framekit._io import write_through_buffer
+    from framekit._adapters import write_through_buffer
 
     def make() -> Any:
         if delimiters is None:

@@ -90,7 +90,7 @@ HOSTILE_SCRIPT = textwrap.dedent(
     [
         "framekit._core",
         "framekit._pure",
-        "framekit._shared",
+        "framekit._contract",
         "framekit.asyncio",
         "framekit.trio",
         "framekit.errors",

@@ -421,7 +421,7 @@ def test_held_frames_survive_storage_reuse(
     frames behind, so its storage is compacted, grown or recycled many times; every frame held
     meanwhile keeps its bytes. (PyPy lets a bytearray move under a live memoryview: this caught
     the pure twin compacting under held frames there.)"""
-    from framekit._io import write_through_buffer
+    from framekit._adapters import write_through_buffer
 
     pool = fk.BufferPool((4096, 65536, 262144)) if pooled else None
     payloads = [bytes([i % 251]) * (1 + i % 97) for i in range(6000)]
@@ -458,7 +458,7 @@ def test_oversized_frames_pile_up_nowhere(
     """A too-long frame at the read position is dropped as it arrives also when nobody takes
     frames (bounded memory, whatever a header claims); the frames and errors are those of a
     decoder whose frames are taken after every read."""
-    from framekit._io import write_through_buffer
+    from framekit._adapters import write_through_buffer
     from framekit.testing import drain, finish, frames_and_errors
 
     limit = 1000

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import pytest
 from helpers import NO_TRACEMALLOC
 
-from framekit._io import write_through_buffer
+from framekit._adapters import write_through_buffer
 
 tracemalloc = pytest.importorskip(
     "tracemalloc",

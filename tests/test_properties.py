@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from framekit import CorruptFrameError, FrameError, _kinds
-from framekit._io import write_through_buffer
+from framekit._adapters import write_through_buffer
 from framekit.testing import (
     STRATEGIES,
     Event,

@@ -296,7 +296,7 @@ WIRE = {  # three frames each
 def test_detach_gives_what_follows_the_frames_taken(
     fk: ModuleType, kind: str, taken: int, how: str
 ) -> None:
-    from framekit._io import write_through_buffer
+    from framekit._adapters import write_through_buffer
 
     wire = WIRE[kind]
     tail = b"\x00\x05hello and then some \xff"

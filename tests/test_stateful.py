@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from framekit import testing
-from framekit._shared import PoolStats
+from framekit._contract import PoolStats
 
 pytestmark = pytest.mark.skipif(
     "cython" not in IMPLEMENTATIONS, reason="the compiled core is not under test"

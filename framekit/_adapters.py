@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Optional
 
-from ._common import BytesLike, Frame, check_max_frames
+from ._contract import BytesLike, Frame, check_max_frames
 from .errors import FrameError
 
 #: A payload this large is sent from its own buffer after a separate header, never copied.

@@ -1,4 +1,6 @@
-"""What both implementations share: the ``Decoder`` protocol, configuration checks, messages.
+"""The contract both implementations keep: the ``Decoder`` and ``Encoder`` protocols, configuration
+checks, messages, what a framing rule may answer, and the objects both hand out (pool
+statistics, slab records).
 
 Configuration is validated here once, in Python, so the Cython core and the pure twin accept and
 refuse exactly the same arguments with the same messages.
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any, Optional, Protocol, Union, runtime_checkable
+from typing import Any, NamedTuple, Optional, Protocol, Union, runtime_checkable
 
 if sys.version_info >= (3, 12):  # pragma: no cover - depends on the interpreter
     from collections.abc import Buffer as BytesLike
@@ -557,3 +559,49 @@ class PureSignature:
 
             self.signature = inspect.signature(getattr(_pure, self.owner.__name__))
         return self.signature
+
+
+# --- objects both implementations hand out: pool statistics, slab record proxies -----------------
+
+
+class PoolStats(NamedTuple):
+    """A snapshot of a :class:`BufferPool`'s counters."""
+
+    in_use_bytes: int  #: capacity of the buffers acquired and not released
+    retained_bytes: int  #: capacity cached for reuse
+    peak_in_use_bytes: int  #: the most ``in_use_bytes`` has been
+    hits: int  #: acquisitions served from the cache
+    misses: int  #: acquisitions that needed new memory (all unpooled ones)
+
+
+class SlabRecord:
+    """Attribute access to one record of a :class:`Slab` (``AttributeError`` for unknown
+    fields, :class:`StaleHandleError` once the record is freed)."""
+
+    __slots__ = ("_handle", "_slab")
+
+    def __init__(self, slab: Any, handle: int) -> None:
+        object.__setattr__(self, "_slab", slab)
+        object.__setattr__(self, "_handle", handle)
+
+    @property
+    def handle(self) -> int:
+        return self._handle  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # a record made without __init__ has no _slab to ask
+            raise AttributeError(name)
+        try:
+            return self._slab.get(self._handle, name)
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            self._slab.set(self._handle, name, value)
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._slab.fields)
+        return f"SlabRecord({fields})"
