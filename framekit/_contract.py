@@ -288,7 +288,13 @@ def rule_answer(answer: object, avail: int) -> Optional[tuple[int, int, int]]:
                 f"the framing rule answered {answer} (at least {-answer} bytes) given {avail} bytes"
             )
         return answer, 0, 0
-    if type(answer) is tuple and len(answer) == 3 and all(type(v) is int for v in answer):
+    if (
+        type(answer) is tuple
+        and len(answer) == 3
+        and type(answer[0]) is int
+        and type(answer[1]) is int
+        and type(answer[2]) is int
+    ):
         n, start, end = answer
         if not (n >= 1 and 0 <= start <= end <= n):
             raise ValueError(

@@ -1120,6 +1120,48 @@ class RuleDecoder(_FrameDecoder):
             self._scanned = -total
         return total
 
+    def _cut_batch(
+        self, buf: _Buf, view: memoryview, pos: int, end: int
+    ) -> tuple[int, list[C.Frame]]:
+        # the complete frames the rule finds one after another; anything else (an error, a
+        # frame not complete or too long) stops the batch, for next_frame() to handle
+        # (the common answers are checked here; anything else is left to next_frame(), which
+        # runs the rule again and says what is wrong with its answer)
+        rule = self._rule
+        largest = self._max_total
+        frames: list[C.Frame] = []
+        sizes = self._batch_sizes = []
+        self._batch_extra = 0
+        append = frames.append
+        for _ in _BATCH:
+            avail = end - pos
+            if not avail:
+                break
+            try:
+                answer = rule(view[pos:end])
+            except Exception:
+                break  # raised again by next_frame(), in its place
+            if type(answer) is tuple and len(answer) == 3:
+                total, start, stop = answer
+                if not (
+                    type(total) is int
+                    and type(start) is int
+                    and type(stop) is int
+                    and 0 <= start <= stop <= total <= avail
+                    and 0 < total <= largest
+                ):
+                    break
+            elif type(answer) is int and 0 < answer <= avail and answer <= largest:
+                total, start, stop = answer, 0, answer
+            else:
+                break
+            sizes.append(total)
+            append(view[pos + start : pos + stop])
+            pos += total
+        if self._copy:
+            frames = [bytes(f) for f in frames]
+        return pos, frames
+
 
 class FixedLengthDecoder(_FrameDecoder):
     """Frames of exactly ``frame_length`` bytes (Netty's ``FixedLengthFrameDecoder``)::
