@@ -1017,3 +1017,54 @@ def test_trio_set_decoder(kind: str, how: str) -> None:
         return got
 
     assert trio.run(main) == [b"PROXY TCP4 127.0.0.1", *SWITCH_PAYLOADS]
+
+
+def test_a_rule_of_ones_own_through_the_adapters(run: Callable[[Awaitable[Any]], Any]) -> None:
+    """RuleDecoder is a decoder like any other to the adapters: a netstring-like rule over
+    loopback, with a pool, frames of 0 B to 60 KB, on asyncio, uvloop and trio."""
+    from framekit.testing import PrefixedRule
+
+    payloads = [os.urandom(n) for n in (0, 1, 200, 60000)] * 20
+    wire = b"".join(len(p).to_bytes(2, "big") + p for p in payloads)
+    pool = framekit.BufferPool()
+
+    async def main() -> list[bytes]:
+        server, port = await _wire_server(wire)
+        reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=framekit.RuleDecoder(PrefixedRule(2), pool=pool)
+        )
+        got = [bytes(f) async for f in reader]
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert run(main()) == payloads
+
+    async def trio_main() -> list[bytes]:
+        a, b = await _trio_pair("socket")
+        channel = fk_trio.FramedStream(b, framekit.RuleDecoder(PrefixedRule(2), pool=pool))
+        got: list[bytes] = []
+        async with trio.open_nursery() as nursery:
+
+            async def send() -> None:
+                await a.send_all(wire)
+                await a.aclose()
+
+            nursery.start_soon(send)
+            got += [bytes(f) async for f in channel]
+        await channel.aclose()
+        return got
+
+    assert trio.run(trio_main) == payloads
+
+
+async def _wire_server(wire: bytes) -> tuple[asyncio.Server, int]:
+    async def send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(wire)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(send, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
