@@ -419,3 +419,18 @@ def test_switching_is_split_invariant(lines: list[bytes], data: st.DataObject) -
                     dec.feed(rest)
                     switched = True
         assert got == [*lines, b"", *payloads]
+
+
+def test_every_kind_has_every_member_of_the_decoder_protocol(fk: ModuleType) -> None:
+    """Every registered kind of decoder, in both builds, has what framekit.Decoder lists."""
+    import framekit
+    from framekit import _kinds
+
+    members = [
+        name for name in vars(framekit.Decoder) if not name.startswith("_") or name == "__iter__"
+    ]
+    assert "detach" in members and "feed" in members
+    for kind in _kinds.KINDS:
+        cls = getattr(fk, kind.decoder)
+        missing = [m for m in members if not hasattr(cls, m)]
+        assert not missing, (kind.decoder, missing)
