@@ -100,14 +100,39 @@ async def serve_tcp_framed(
     *,
     decoder_factory: Callable[[], Any],
     encoder_factory: Optional[Callable[[], Any]] = None,
+    reuse_port: bool = False,
+    task_status: Any = trio.TASK_STATUS_IGNORED,
     **kwargs: Any,
 ) -> None:
     """``trio.serve_tcp`` with each connection framed (its own decoder and encoder) and closed
-    when ``handler`` returns."""
+    when ``handler`` returns. ``reuse_port=True`` sets ``SO_REUSEPORT`` on the listening socket
+    (``host=`` its address, default all IPv4 ones; ``backlog=``), so that several processes can
+    serve one port and the kernel spreads connections among them."""
 
     async def framed(stream: trio.SocketStream) -> None:
         encoder = encoder_factory() if encoder_factory is not None else None
         async with FramedStream(stream, decoder_factory(), encoder) as channel:
             await handler(channel)
 
-    await trio.serve_tcp(framed, port, **kwargs)
+    if not reuse_port:
+        await trio.serve_tcp(framed, port, task_status=task_status, **kwargs)
+        return
+    listener = await _reuse_port_listener(port, **kwargs)
+    await trio.serve_listeners(framed, [listener], task_status=task_status)
+
+
+async def _reuse_port_listener(
+    port: int, *, host: str = "0.0.0.0", backlog: int = 4096
+) -> trio.SocketListener:
+    import socket
+
+    sock = trio.socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        await sock.bind((host, port))
+        sock.listen(backlog)
+    except BaseException:
+        sock.close()
+        raise
+    return trio.SocketListener(sock)

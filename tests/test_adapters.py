@@ -1068,3 +1068,79 @@ async def _wire_server(wire: bytes) -> tuple[asyncio.Server, int]:
 
     server = await asyncio.start_server(send, "127.0.0.1", 0)
     return server, server.sockets[0].getsockname()[1]
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="SO_REUSEPORT is Linux/BSD's")
+def test_reuse_port_lets_two_servers_share_a_port(run: Callable[[Awaitable[Any]], Any]) -> None:
+    """start_server(..., reuse_port=True) on asyncio, and serve_tcp_framed(..., reuse_port=True)
+    on trio: two servers on one port (the multicore example's setup), both answering."""
+
+    async def main() -> list[bytes]:
+        async def echo(reader: fk_asyncio.FrameReader, writer: fk_asyncio.FrameWriter) -> None:
+            async for frame in reader:
+                writer.write_frame(frame)
+            writer.close()
+
+        first = await fk_asyncio.start_server(
+            echo, "127.0.0.1", 0, decoder_factory=framekit.LengthFieldDecoder,
+            encoder_factory=framekit.LengthFieldEncoder, reuse_port=True,
+        )  # fmt: skip
+        port = first.sockets[0].getsockname()[1]
+        second = await fk_asyncio.start_server(
+            echo, "127.0.0.1", port, decoder_factory=framekit.LengthFieldDecoder,
+            encoder_factory=framekit.LengthFieldEncoder, reuse_port=True,
+        )  # fmt: skip
+        got = []
+        for _ in range(8):
+            reader, writer = await fk_asyncio.open_connection(
+                "127.0.0.1", port, decoder=framekit.LengthFieldDecoder(),
+                encoder=framekit.LengthFieldEncoder(),
+            )  # fmt: skip
+            writer.write_frame(b"hi")
+            got.append(bytes(await reader.read_frame()))
+            writer.close()
+            await writer.wait_closed()
+        for server in (first, second):
+            server.close()
+            await server.wait_closed()
+        return got
+
+    assert run(main()) == [b"hi"] * 8
+
+    async def trio_main() -> list[bytes]:
+        async def echo(channel: fk_trio.FramedStream) -> None:
+            async for frame in channel:
+                await channel.send(frame)
+
+        got = []
+        async with trio.open_nursery() as nursery:
+            listeners = []
+            port = 0
+            for _ in range(2):
+                listeners.append(
+                    await nursery.start(
+                        lambda task_status, port=port: fk_trio.serve_tcp_framed(
+                            echo,
+                            port,
+                            host="127.0.0.1",
+                            reuse_port=True,
+                            decoder_factory=framekit.LengthFieldDecoder,
+                            encoder_factory=framekit.LengthFieldEncoder,
+                            task_status=task_status,
+                        )
+                    )
+                )
+                port = listeners[0][0].socket.getsockname()[1]
+            assert listeners[1][0].socket.getsockname()[1] == port
+            for _ in range(4):
+                channel = await fk_trio.open_tcp_framed_stream(
+                    "127.0.0.1", port, decoder=framekit.LengthFieldDecoder(),
+                    encoder=framekit.LengthFieldEncoder(),
+                )  # fmt: skip
+                await channel.send(b"yo")
+                got.append(bytes(await channel.receive()))
+                await channel.aclose()
+            nursery.cancel_scope.cancel()
+        return got
+
+    assert trio.run(trio_main) == [b"yo"] * 4

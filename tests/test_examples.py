@@ -21,6 +21,11 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
         ("kv_protocol.py", [], b"reply: ERR line too long\nreply: apple"),
         ("orders.py", ["20000"], b"a cancelled order's handle is stale"),
         ("replay.py", ["50000"], b"sequence numbers 0..49999, 0 gaps"),
+        (
+            "multicore.py",
+            ["--connections", "20", "--frames", "500", "--processes", "2"],
+            b"2 processes:",
+        ),
     ],
 )
 def test_example_runs(script: str, args: list[str], expect: bytes) -> None:
