@@ -3,11 +3,17 @@ streams server (and on uvloop; trio's FramedStream beside plain trio), each serv
 process, the connections from this one.
 
     python benchmarks/connections.py [--connections N] [--servers NAME ...]
+                                     [--active N] [--frames F]
 
 Each server frames 4-byte length-prefixed messages and answers each with one byte. The client
 opens N connections, sends a 5-byte message on each (a 1-byte payload) and waits for every
 answer; the server's resident memory (VmRSS) growth divided by N is the first figure. Then a
 60 KB message on each, and the same again: memory a connection keeps after a burst.
+
+Then the same servers under load: ``--active`` connections (2 000) each send ``--frames`` frames
+of 16 bytes at once, and the server answers one byte after a connection's last frame; frames per
+second from the first byte sent to the last answer read. (The client shares this machine's
+cores.)
 """
 
 from __future__ import annotations
@@ -42,10 +48,10 @@ def _raise_nofile() -> None:
 # --- the servers (run in a child process: python connections.py --serve NAME) ---------------
 
 
-def serve(name: str) -> None:
+def serve(name: str, every: int) -> None:
     _raise_nofile()
     if name.startswith("trio"):
-        _serve_trio(name)
+        _serve_trio(name, every)
         return
     import asyncio
 
@@ -54,14 +60,14 @@ def serve(name: str) -> None:
 
         uvloop.install()
         name = name[len("uvloop-") :]
-    asyncio.run(_serve_asyncio(name))
+    asyncio.run(_serve_asyncio(name, every))
 
 
 def _announce(port: int) -> None:
     print(port, flush=True)
 
 
-async def _serve_asyncio(name: str) -> None:
+async def _serve_asyncio(name: str, every: int) -> None:
     import asyncio
 
     import framekit
@@ -70,11 +76,14 @@ async def _serve_asyncio(name: str) -> None:
     if name == "asyncio-streams":
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            count = 0
             try:
                 while True:
                     header = await reader.readexactly(4)
                     await reader.readexactly(int.from_bytes(header, "big"))
-                    writer.write(b"k")
+                    count += 1
+                    if count % every == 0:
+                        writer.write(b"k")
             except (asyncio.IncompleteReadError, ConnectionError):
                 writer.close()
 
@@ -82,9 +91,13 @@ async def _serve_asyncio(name: str) -> None:
     elif name == "framekit-protocol":
 
         class Answer(fk_asyncio.FramedProtocol):
+            count = 0
+
             def frame_received(self, frame: Any) -> None:
-                assert self.transport is not None
-                self.transport.write(b"k")
+                self.count += 1
+                if self.count % every == 0:
+                    assert self.transport is not None
+                    self.transport.write(b"k")
 
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
@@ -93,8 +106,11 @@ async def _serve_asyncio(name: str) -> None:
     else:
 
         async def answer(reader: fk_asyncio.FrameReader, writer: fk_asyncio.FrameWriter) -> None:
+            count = 0
             async for _frame in reader:
-                writer.write(b"k")
+                count += 1
+                if count % every == 0:
+                    writer.write(b"k")
             writer.close()
 
         server = await fk_asyncio.start_server(
@@ -104,7 +120,7 @@ async def _serve_asyncio(name: str) -> None:
     await asyncio.Event().wait()
 
 
-def _serve_trio(name: str) -> None:
+def _serve_trio(name: str, every: int) -> None:
     import trio
 
     import framekit
@@ -112,19 +128,29 @@ def _serve_trio(name: str) -> None:
 
     async def plain(stream: trio.SocketStream) -> None:
         buf = bytearray()
+        count = 0
         while True:
             data = await stream.receive_some(65536)
             if not data:
                 return
             buf += data
-            while len(buf) >= 4 and len(buf) >= 4 + int.from_bytes(buf[:4], "big"):
-                del buf[: 4 + int.from_bytes(buf[:4], "big")]
-                await stream.send_all(b"k")
+            pos = 0
+            while len(buf) - pos >= 4 and len(buf) - pos >= 4 + int.from_bytes(
+                buf[pos : pos + 4], "big"
+            ):
+                pos += 4 + int.from_bytes(buf[pos : pos + 4], "big")
+                count += 1
+                if count % every == 0:
+                    await stream.send_all(b"k")
+            del buf[:pos]
 
     async def framed(stream: trio.SocketStream) -> None:
         channel = fk_trio.FramedStream(stream, framekit.LengthFieldDecoder())
+        count = 0
         async for _frame in channel:
-            await stream.send_all(b"k")
+            count += 1
+            if count % every == 0:
+                await stream.send_all(b"k")
 
     async def main() -> None:
         listeners = await trio.open_tcp_listeners(0, host="127.0.0.1", backlog=4096)
@@ -153,9 +179,54 @@ def _send_all_and_wait(socks: list[socket.socket], message: bytes) -> None:
             raise RuntimeError("no answer")
 
 
+def active(name: str, count: int, frames: int) -> float:
+    """Frames per second a server takes in (and answers) from ``count`` connections at once."""
+    import selectors
+
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", name, "--every", str(frames)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+        burst = ((16).to_bytes(4, "big") + b"x" * 16) * frames
+        selector = selectors.DefaultSelector()
+        for sock in socks:
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE, [burst, 0])
+        start = time.perf_counter()
+        left = count
+        while left:
+            for key, events in selector.select():
+                conn, state = key.fileobj, key.data
+                assert isinstance(conn, socket.socket)
+                if events & selectors.EVENT_WRITE and state[0]:
+                    sent = conn.send(state[0])
+                    state[0] = state[0][sent:]
+                    if not state[0]:
+                        selector.modify(conn, selectors.EVENT_READ, state)
+                if events & selectors.EVENT_READ:
+                    state[1] += len(conn.recv(65536))
+                    if state[1] == 1:  # the answer after the last frame
+                        selector.unregister(conn)
+                        left -= 1
+        seconds = time.perf_counter() - start
+        for sock in socks:
+            sock.close()
+        return count * frames / seconds
+    finally:
+        server.kill()
+        server.wait()
+
+
 def measure(name: str, count: int) -> tuple[float, float]:
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", name], stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, "--serve", name, "--every", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None
@@ -184,10 +255,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--connections", type=int, default=2000)
     ap.add_argument("--servers", nargs="*", default=SERVERS, choices=SERVERS)
+    ap.add_argument("--active", type=int, default=2000)
+    ap.add_argument("--frames", type=int, default=500)
     ap.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
+    ap.add_argument("--every", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
-        serve(args.serve)
+        serve(args.serve, args.every)
         return
     _raise_nofile()
     print(f"server RSS growth per connection, {args.connections} connections")
@@ -195,6 +269,16 @@ def main() -> None:
     for name in args.servers:
         small, burst = measure(name, args.connections)
         print(f"{name:<26} {small / 1024:8.1f} KiB {burst / 1024:10.1f} KiB", flush=True)
+    print(f"\n{args.active} connections sending {args.frames} frames of 16 B each at once")
+    base: dict[str, float] = {}
+    for name in args.servers:
+        rate = active(name, args.active, args.frames)
+        family = name.split("-")[0] if name.startswith(("uvloop", "trio")) else "asyncio"
+        reference = "trio-plain" if family == "trio" else f"{family}-asyncio-streams"
+        reference = reference.replace("asyncio-asyncio-", "asyncio-")
+        base.setdefault(name, rate)
+        ratio = f"  x{rate / base[reference]:.2f}" if reference in base else ""
+        print(f"{name:<26} {rate / 1e6:8.2f} M frames/s{ratio}", flush=True)
 
 
 if __name__ == "__main__":
