@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any, Optional
 
 from ._contract import BytesLike, Frame, check_max_frames
@@ -99,6 +100,19 @@ def hand_over(old: Any, new: Any, eof: bool) -> Optional[FrameError]:
     return None
 
 
+def ready_frames(decoder: Any, most: Optional[int]) -> tuple[list[Frame], Optional[FrameError]]:
+    """Every frame ``decoder`` has ready (at most ``most``), taken in one C-level loop, and the
+    error met after at least one of them (for the next call to raise; one met first is raised)."""
+    frames: list[Frame] = []
+    try:
+        frames.extend(decoder if most is None else islice(decoder, most))
+    except FrameError as exc:
+        if not frames:
+            raise
+        return frames, exc
+    return frames, None
+
+
 class BatchReceiver:
     """``receive_many()`` for the trio and anyio channels: the frames ready in ``decoder``, one
     receive of bytes (``_receive_some``) when none is; an error comes from the call after the
@@ -141,17 +155,7 @@ class BatchReceiver:
             self._pending = error
 
     def _ready(self, most: Optional[int]) -> list[Frame]:
-        frames: list[Frame] = []
-        try:
-            if most is None:
-                frames.extend(self.decoder)  # one C-level loop
-            else:
-                for frame in self.decoder:
-                    frames.append(frame)
-                    if len(frames) == most:
-                        break
-        except FrameError as exc:
-            if not frames:
-                raise
-            self._pending = exc
+        frames, error = ready_frames(self.decoder, most)
+        if error is not None:
+            self._pending = error
         return frames

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Iterable
-from itertools import islice
 from typing import Any, Callable, Optional, Union
 
-from ._adapters import gather, hand_over
+from ._adapters import gather, hand_over, ready_frames
 from ._contract import BytesLike, Frame, check_max_frames
 from .errors import CorruptFrameError, FrameError
 
@@ -274,17 +273,15 @@ class _StreamProtocol(FramedProtocol):
         if self._pending is not None:
             error, self._pending = self._pending, None
             raise error
-        frames: list[Frame] = []
         if self._dead:
-            return frames
+            return []
         try:
-            frames.extend(self.decoder if most is None else islice(self.decoder, most))
-        except FrameError as exc:
-            if isinstance(exc, CorruptFrameError):
-                self._corrupted()
-            if not frames:
-                raise
-            self._pending = exc
+            frames, self._pending = ready_frames(self.decoder, most)
+        except CorruptFrameError:
+            self._corrupted()
+            raise
+        if isinstance(self._pending, CorruptFrameError):
+            self._corrupted()
         if self._reading_paused:
             self._taken()
         return frames

@@ -338,21 +338,13 @@ def rule_configs(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@st.composite
-def rule_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
-    """Frames for a :class:`PrefixedRule`: valid, oversized, garbage, maybe truncated."""
+def rule_streams(cfg: dict[str, Any]) -> st.SearchStrategy[bytes]:
+    """Frames for a :class:`PrefixedRule`: valid, oversized, garbage, maybe truncated (the
+    length-field streams of the same width: the rule frames what a length field of it does)."""
     width = cfg["rule"].width
-    parts = []
-    for _ in range(draw(st.integers(0, 12))):
-        kind = draw(st.sampled_from(["ok", "ok", "ok", "big", "junk"]))
-        if kind == "junk":
-            parts.append(draw(st.binary(max_size=12)))
-            continue
-        top = cfg["max_frame_length"] + (60 if kind == "big" else 0) - width
-        size = draw(st.integers(0, min(max(0, top), (1 << (8 * width - 1)) - 1)))
-        parts.append(size.to_bytes(width, "big") + bytes(size))
-    data = b"".join(parts)
-    return data[: draw(st.integers(0, len(data)))] if draw(st.booleans()) else data
+    return length_field_streams(
+        {"length_field_length": width, "max_frame_length": cfg["max_frame_length"]}
+    )
 
 
 #: each kind's strategies: (configurations, streams that fit one), by its short name
