@@ -81,6 +81,7 @@ RuleDecoder = _impl.RuleDecoder
 Slab = _impl.Slab
 VarintLengthDecoder = _impl.VarintLengthDecoder
 VarintLengthEncoder = _impl.VarintLengthEncoder
+shared_pool = _impl.shared_pool
 
 __all__ = [
     "BufferPool",
@@ -110,4 +111,5 @@ __all__ = [
     "VarintLengthDecoder",
     "VarintLengthEncoder",
     "implementation",
+    "shared_pool",
 ]

@@ -26,9 +26,16 @@ KiB = 1024
 MiB = 1024 * KiB
 DEFAULT_MAX_FRAME_LENGTH = 8 * MiB
 DEFAULT_MAX_LINE_LENGTH = 64 * KiB
-#: Size of a receive region when ``get_buffer()`` is given no size hint, and the smallest block
-#: of storage a decoder allocates.
+#: ``get_buffer()`` given no size hint sizes its region from recent reads (SPEC §9, as Netty's
+#: adaptive receive-buffer allocator): it starts at INITIAL_READ_SIZE, grows READ_SIZE_STEP-fold
+#: after a read that fills it (up to DEFAULT_READ_SIZE), and shrinks as much after SMALL_READS
+#: reads in a row that a region READ_SIZE_STEP times smaller would have held (down to
+#: MIN_READ_SIZE). The steps are the default BufferPool's size classes.
 DEFAULT_READ_SIZE = 64 * KiB
+INITIAL_READ_SIZE = 4 * KiB
+MIN_READ_SIZE = 256
+READ_SIZE_STEP = 4
+SMALL_READS = 2
 #: ``get_buffer(sizehint)`` never reserves more than this for a read, whatever the hint says.
 MAX_READ_SIZE = 4 * MiB
 #: Bounds that keep every length computation exact in 64-bit arithmetic in the Cython core.
@@ -260,11 +267,36 @@ def check_acquire_size(size: object) -> int:
 
 
 def check_sizehint(sizehint: object) -> int:
-    """The size of the receive region ``get_buffer(sizehint)`` reserves at least."""
+    """The size of the receive region ``get_buffer(sizehint)`` reserves at least; 0 for no hint
+    (the decoder's adaptive read size then)."""
     hint = _int("sizehint", sizehint)
     if hint <= 0:
-        return DEFAULT_READ_SIZE
+        return 0
     return min(hint, MAX_READ_SIZE)
+
+
+def next_read_size(size: int, small_reads: int, nbytes: int) -> tuple[int, int]:
+    """The adaptive read size and count of small reads in a row after a read of ``nbytes`` into
+    a region of ``size`` (the pure twin's kernel; the compiled core has its own, and a test
+    checks the two agree)."""
+    if nbytes >= size:
+        return min(size * READ_SIZE_STEP, DEFAULT_READ_SIZE), 0
+    if nbytes * READ_SIZE_STEP > size:
+        return size, 0
+    if small_reads + 1 < SMALL_READS:
+        return size, small_reads + 1
+    return max(size // READ_SIZE_STEP, MIN_READ_SIZE), 0
+
+
+def grown(unread: int, n: int) -> int:
+    """The size of a new block of storage for ``unread`` bytes held and ``n`` more: exactly
+    ``n`` when nothing is held (a read's region), else with a quarter more room (at most one
+    read's worth), so that a frame growing by small reads is copied a bounded number of times
+    per byte; never below MIN_READ_SIZE."""
+    needed = unread + n
+    if unread:
+        needed += min(needed >> 2, DEFAULT_READ_SIZE)
+    return max(needed, MIN_READ_SIZE)
 
 
 def check_rule(rule: object) -> None:

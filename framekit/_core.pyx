@@ -94,6 +94,10 @@ cdef extern from "_memory.h":
 
 
 cdef Py_ssize_t DEFAULT_READ_SIZE = C.DEFAULT_READ_SIZE
+cdef Py_ssize_t INITIAL_READ_SIZE = C.INITIAL_READ_SIZE
+cdef Py_ssize_t MIN_READ_SIZE = C.MIN_READ_SIZE
+cdef Py_ssize_t READ_SIZE_STEP = C.READ_SIZE_STEP
+cdef int SMALL_READS = C.SMALL_READS
 cdef bint HOST_LITTLE = sys.byteorder == "little"
 cdef int C_SLOT_BITS = C.SLOT_BITS
 cdef int C_GENERATION_BITS = C.GENERATION_BITS
@@ -226,13 +230,28 @@ cdef inline bint _viewed(_Block block, object base) noexcept:
     return Py_REFCNT((<PyMemoryViewObject *>base).mbuf) > 1 or block.exports > 1
 
 
-cdef inline Py_ssize_t _grown(Py_ssize_t needed) noexcept:
-    """Block size for ``needed`` bytes: some headroom, never more than one read's worth."""
+cdef inline Py_ssize_t _grown(Py_ssize_t unread, Py_ssize_t n) noexcept:
+    """Block size for ``unread`` bytes held and ``n`` more (``_contract.grown``)."""
+    cdef Py_ssize_t needed = unread + n
     cdef Py_ssize_t headroom = needed >> 2
-    if headroom > DEFAULT_READ_SIZE:
-        headroom = DEFAULT_READ_SIZE
-    needed += headroom
-    return needed if needed > DEFAULT_READ_SIZE else DEFAULT_READ_SIZE
+    if unread:
+        needed += headroom if headroom < DEFAULT_READ_SIZE else DEFAULT_READ_SIZE
+    return needed if needed > MIN_READ_SIZE else MIN_READ_SIZE
+
+
+# The storage of every decoder holding nothing (SPEC §9: it gives its own back): never written,
+# since its size is 0, and never viewed but by the one view below.
+cdef _Block _EMPTY_BLOCK = _Block(0)
+cdef object _EMPTY_VIEW = PyMemoryView_FromObject(_EMPTY_BLOCK)
+cdef BufferPool _shared_pool = None
+
+
+def shared_pool():
+    """The process's one :class:`BufferPool`, which the adapters give a decoder that has none."""
+    global _shared_pool
+    if _shared_pool is None:
+        _shared_pool = BufferPool()
+    return _shared_pool
 
 
 cdef class _FrameDecoder:
@@ -278,6 +297,8 @@ cdef class _FrameDecoder:
     cdef uint64_t _huge_value
     cdef Py_ssize_t _huge_header_end
     cdef bint _configured            # __init__ ran: a decoder made by __new__ alone takes nothing
+    cdef Py_ssize_t _read_size       # get_buffer(-1)'s region, from recent reads
+    cdef int _small_reads            # reads in a row that a smaller region would have held
 
     cdef tuple _config               # the constructor's arguments, for repr()
 
@@ -288,8 +309,8 @@ cdef class _FrameDecoder:
         raise TypeError("_FrameDecoder is the decoders' common base; use one of the decoders")
 
     def __cinit__(self, *args, **kwargs):
-        self._block = _Block(0)
-        self._store_view = PyMemoryView_FromObject(self._block)
+        self._block = _EMPTY_BLOCK
+        self._store_view = _EMPTY_VIEW
         self._spare = None
         self._spare_view = None
         self._chunk = None
@@ -302,13 +323,9 @@ cdef class _FrameDecoder:
     cdef int _setup(
         self, Py_ssize_t max_frame_length, bint fail_fast, bint copy, object pool
     ) except -1:
-        if pool is not None and not isinstance(pool, BufferPool):
-            raise TypeError(
-                f"pool must be a framekit._core.BufferPool, not {type(pool).__name__}"
-            )
         # calling __init__ again starts afresh, with the new configuration (as the twin does)
+        self.pool = pool
         self._clear()
-        self._pool = pool
         self._spare = None
         self._spare_view = None
         self._max_frame_length = max_frame_length
@@ -322,6 +339,9 @@ cdef class _FrameDecoder:
         self._forget_frames()
         self._drop_buffered()
         self._leave_window()
+        self._release_storage()
+        self._read_size = INITIAL_READ_SIZE
+        self._small_reads = 0
         self._starved = True
         self._discard = 0
         self._discard_error = None
@@ -361,6 +381,20 @@ cdef class _FrameDecoder:
         else:
             msg = C.MSG_VARINT_64
         return CorruptFrameError(msg)
+
+    @property
+    def pool(self):
+        """The :class:`BufferPool` the storage comes from (None: plain memory). May be set at
+        any time; storage taken after that comes from the new pool."""
+        return self._pool
+
+    @pool.setter
+    def pool(self, pool):
+        if pool is not None and not isinstance(pool, BufferPool):
+            raise TypeError(
+                f"pool must be a framekit._core.BufferPool, not {type(pool).__name__}"
+            )
+        self._pool = pool
 
     # --- public interface ----------------------------------------------------------------------
 
@@ -497,6 +531,8 @@ cdef class _FrameDecoder:
             raise ValueError(C.MSG_AFTER_EOF)
         self._leave_window()
         self._absorb_chunk()
+        if want == 0:
+            want = self._read_size
         rest = self._rest_of_frame()
         if rest > want:
             want = rest
@@ -519,6 +555,7 @@ cdef class _FrameDecoder:
         if not 0 <= nbytes <= size:
             raise ValueError(C.msg_bad_nbytes(nbytes, size))
         n = nbytes
+        self._record_read(n)
         stale = self._release_window()
         if self._discard:
             skipped = self._discard_bytes(n)
@@ -704,7 +741,38 @@ cdef class _FrameDecoder:
             if err is not None:
                 raise err
         self._starved = True
+        if self._rpos == self._wpos and self._window is None:
+            self._release_storage()
         return None
+
+    cdef int _release_storage(self) except -1:
+        """Nothing is held: give the storage back (SPEC §9). Frames still viewing it keep it
+        alive; it goes back to its pool, or is freed, when the last of them goes."""
+        self._forget_frames()
+        self._spare = None
+        self._spare_view = None
+        self._block = _EMPTY_BLOCK
+        self._store_view = _EMPTY_VIEW
+        self._rpos = 0
+        self._wpos = 0
+        return 0
+
+    cdef inline void _record_read(self, Py_ssize_t n) noexcept:
+        """Adapt get_buffer(-1)'s region to a read of ``n`` bytes (``_contract.next_read_size``)."""
+        if n >= self._read_size:
+            self._small_reads = 0
+            self._read_size *= READ_SIZE_STEP
+            if self._read_size > DEFAULT_READ_SIZE:
+                self._read_size = DEFAULT_READ_SIZE
+        elif n * READ_SIZE_STEP > self._read_size:
+            self._small_reads = 0
+        elif self._small_reads + 1 < SMALL_READS:
+            self._small_reads += 1
+        else:
+            self._small_reads = 0
+            self._read_size //= READ_SIZE_STEP
+            if self._read_size < MIN_READ_SIZE:
+                self._read_size = MIN_READ_SIZE
 
     cdef object _eof_error(self):
         """What the end of stream makes of the bytes held (None: nothing); they are dropped."""
@@ -923,11 +991,11 @@ cdef class _FrameDecoder:
         if self._wpos + n <= self._block.size:
             return 0
         unread = self._wpos - self._rpos
-        size = _grown(unread + n)
+        size = _grown(unread, n)
         self._forget_frames()
         # grown in place only when nothing views it, and by realloc only when it is not (and
-        # should not be) pool memory
-        if not self._pinned() and (
+        # should not be) pool memory; the empty block is never
+        if self._block.size and not self._pinned() and (
             unread + n <= self._block.size or (self._block.owner is None and self._pool is None)
         ):
             if self._rpos:
@@ -950,7 +1018,7 @@ cdef class _FrameDecoder:
             fresh = _Block(size, self._pool)
             fresh_view = PyMemoryView_FromObject(fresh)
         memcpy(fresh.data, self._block.data + self._rpos, unread)
-        if self._block.size <= SPARE_BLOCK_LIMIT:
+        if 0 < self._block.size <= SPARE_BLOCK_LIMIT:
             self._spare, self._spare_view = self._block, self._store_view
         else:
             self._spare, self._spare_view = None, None
@@ -993,7 +1061,7 @@ cdef class _FrameDecoder:
         """Move the unread bytes to a fresh block and leave the current one to the stale views
         of a get_buffer() region that could still write into it."""
         cdef Py_ssize_t unread = self._wpos - self._rpos
-        cdef _Block fresh = _Block(_grown(unread), self._pool)
+        cdef _Block fresh = _Block(_grown(unread, 0), self._pool)
         self._forget_frames()
         memcpy(fresh.data, self._block.data + self._rpos, unread)
         self._block, self._store_view = fresh, PyMemoryView_FromObject(fresh)

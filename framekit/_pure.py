@@ -106,9 +106,11 @@ class _FrameDecoder:
         "_pending",
         "_pool",
         "_raised",
+        "_read_size",
         "_retired",
         "_rpos",
         "_scanned",
+        "_small_reads",
         "_start",
         "_starved",
         "_store",
@@ -132,9 +134,7 @@ class _FrameDecoder:
         max_total: Optional[int] = None,
         pool: Optional[BufferPool] = None,
     ) -> None:
-        if pool is not None and not isinstance(pool, BufferPool):
-            raise TypeError(f"pool must be a framekit._pure.BufferPool, not {type(pool).__name__}")
-        self._pool = pool
+        self.pool = pool
         self._retired: list[PooledBuffer] = []  # pooled stores that frames still view
         self._max_frame_length = max_frame_length
         # a wire length above this is too long (delimited frames bound their content instead)
@@ -172,6 +172,9 @@ class _FrameDecoder:
         self._pending: Optional[FrameError] = None  # raised before anything else is returned
         self._corrupt: Optional[CorruptFrameError] = None
         self._eof = False
+        self._release_storage()
+        self._read_size = C.INITIAL_READ_SIZE  # get_buffer(-1)'s region, from recent reads
+        self._small_reads = 0  # reads in a row that a smaller region would have held
 
     # --- the framing rule ----------------------------------------------------------------------
 
@@ -181,6 +184,18 @@ class _FrameDecoder:
         frame is certainly too long and that many of its bytes can be dropped now. Sets
         ``self._start`` and ``self._trim``. Raises ``CorruptFrameError``."""
         raise NotImplementedError
+
+    @property
+    def pool(self) -> Optional[BufferPool]:
+        """The :class:`BufferPool` the storage comes from (None: plain memory). May be set at
+        any time; storage taken after that comes from the new pool."""
+        return self._pool
+
+    @pool.setter
+    def pool(self, pool: Optional[BufferPool]) -> None:
+        if pool is not None and not isinstance(pool, BufferPool):
+            raise TypeError(f"pool must be a framekit._pure.BufferPool, not {type(pool).__name__}")
+        self._pool = pool
 
     # --- public interface ----------------------------------------------------------------------
 
@@ -438,7 +453,7 @@ class _FrameDecoder:
             raise ValueError(C.MSG_AFTER_EOF)
         self._leave_window()
         self._absorb_chunk()
-        want = max(want, self._rest_of_frame())
+        want = max(want or self._read_size, self._rest_of_frame())
         self._reserve(want)
         self._window_refs = _refs(self._store)
         self._window = memoryview(self._store)[self._wpos : self._wpos + want]
@@ -453,6 +468,9 @@ class _FrameDecoder:
             raise TypeError(f"nbytes must be an int, not {type(nbytes).__name__}")
         if not 0 <= nbytes <= len(window):
             raise ValueError(C.msg_bad_nbytes(nbytes, len(window)))
+        self._read_size, self._small_reads = C.next_read_size(
+            self._read_size, self._small_reads, nbytes
+        )
         stale = self._release_window()
         if self._discard:
             skipped = self._discard_bytes(nbytes)
@@ -529,6 +547,21 @@ class _FrameDecoder:
             if err is not None:
                 raise err
         self._starved = True
+        if self._rpos == self._wpos and self._window is None:
+            self._release_storage()
+
+    def _release_storage(self) -> None:
+        """Nothing is held: give the storage back (SPEC §9). Frames still viewing it keep it
+        alive; pooled storage goes back to its pool when they go (collected, the pool forgets
+        it)."""
+        store = self._store
+        self._store = bytearray()
+        self._store_view = None
+        self._rpos = self._wpos = 0
+        for buf in [*self._retired, store]:
+            if isinstance(buf, PooledBuffer) and not buf.released:
+                self._give_back(buf)
+        self._retired = []
 
     def _eof_error(self) -> Optional[FrameError]:
         """What the end of stream makes of the bytes held; they are dropped."""
@@ -704,7 +737,7 @@ class _FrameDecoder:
         if self._wpos + n <= len(store):
             return
         unread = self._wpos - self._rpos
-        size = max(C.DEFAULT_READ_SIZE, unread + n)
+        size = C.grown(unread, n)
         if self._store_view is not None:
             self._store_view.release()
             self._store_view = None
@@ -721,9 +754,7 @@ class _FrameDecoder:
                 return
             except BufferError:
                 pass
-        # grown by an eighth, as CPython grows a bytearray: a long frame arriving in small reads
-        # is copied a bounded number of times per byte, not once per read
-        fresh = bytearray(max(size, unread + n + unread // 8))
+        fresh = bytearray(size)
         fresh[:unread] = store[self._rpos : self._wpos]
         self._store = fresh
         self._rpos, self._wpos = 0, unread
@@ -736,11 +767,11 @@ class _FrameDecoder:
         if unread + n <= len(store) and not _viewed(store):
             store[:unread] = store[self._rpos : self._wpos]
         else:
-            fresh = self._pool.acquire(max(size, unread + n + unread // 8))  # as _reserve
+            fresh = self._pool.acquire(size)
             fresh[:unread] = store[self._rpos : self._wpos]
             self._store = fresh
             if isinstance(store, PooledBuffer) and _RESIZE_REFUSED_WHILE_VIEWED:
-                self._retired.append(store)  # (elsewhere the pool forgets it once collected)
+                self._retired.append(store)  # (elsewhere it goes back once collected)
             self._retired = [b for b in self._retired if not self._give_back(b)]
         self._rpos, self._wpos = 0, unread
 
@@ -753,11 +784,10 @@ class _FrameDecoder:
                     self._give_back(buf)
 
     def _give_back(self, buf: PooledBuffer) -> bool:
-        assert self._pool is not None
         if not _RESIZE_REFUSED_WHILE_VIEWED:
             return False  # frames may still view it, and release() would empty it under them
         try:
-            self._pool.release(buf)
+            buf.release()
         except BufferError:
             return False  # frames still view it
         return True
@@ -802,7 +832,7 @@ class _FrameDecoder:
         of a get_buffer() region that could still write into it."""
         store = self._store
         unread = self._wpos - self._rpos
-        size = max(C.DEFAULT_READ_SIZE, unread)
+        size = C.grown(unread, 0)
         self._store_view = None
         fresh = bytearray(size) if self._pool is None else self._pool.acquire(size)
         fresh[:unread] = store[self._rpos : self._wpos]
@@ -1658,9 +1688,9 @@ class PooledBuffer(bytearray):
             self._pool.release(self)
 
     def __del__(self) -> None:
-        # dropped without release(): its bytes are gone, the pool forgets them
+        # dropped without release(): its memory goes back, as the compiled core's does
         if not getattr(self, "_released", True):
-            self._pool._forget(self._capacity)
+            self._pool._give_back(self._capacity)
 
 
 class BufferPool:
@@ -1734,15 +1764,17 @@ class BufferPool:
                 raise BufferError("a view of this buffer is still alive; release it first")
             del buf[:]
             buf._released = True
-            capacity = buf._capacity
-            self._in_use -= capacity
-            if capacity in self._cached and self._retained + capacity <= self._max_retained:
-                self._cached[capacity] += 1
-                self._retained += capacity
+            self._cache(buf._capacity)
 
-    def _forget(self, capacity: int) -> None:
+    def _give_back(self, capacity: int) -> None:
         with self._lock:
-            self._in_use -= capacity
+            self._cache(capacity)
+
+    def _cache(self, capacity: int) -> None:
+        self._in_use -= capacity
+        if capacity in self._cached and self._retained + capacity <= self._max_retained:
+            self._cached[capacity] += 1
+            self._retained += capacity
 
     def trim(self) -> int:
         """Give cached memory back; returns how many bytes that was."""
@@ -1756,6 +1788,19 @@ class BufferPool:
     def stats(self) -> PoolStats:
         with self._lock:
             return PoolStats(self._in_use, self._retained, self._peak, self._hits, self._misses)
+
+
+_shared_pool: Optional[BufferPool] = None
+_shared_pool_lock = threading.Lock()
+
+
+def shared_pool() -> BufferPool:
+    """The process's one :class:`BufferPool`, which the adapters give a decoder that has none."""
+    global _shared_pool
+    with _shared_pool_lock:
+        if _shared_pool is None:
+            _shared_pool = BufferPool()
+        return _shared_pool
 
 
 class Slab:
