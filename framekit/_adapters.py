@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from itertools import islice
 from typing import Any, Optional
 
+from . import _pure
 from ._contract import BytesLike, Frame, check_max_frames
 from .errors import FrameError
 
@@ -85,6 +87,23 @@ def coalesced(encoder: Any, payloads: Iterable[BytesLike]) -> list[BytesLike]:
     return out
 
 
+def adopt_pool(decoder: Any, pool: Any) -> None:
+    """Give a decoder that keeps its storage in no pool the adapter's ``pool``, by default the
+    process's shared one (SPEC §9: receive memory then follows the connections with bytes in
+    flight). A decoder with a pool of its own keeps it; one of the user's own making, without
+    a ``pool`` attribute, is left as it is."""
+    if getattr(decoder, "pool", False) is not None:
+        return
+    if pool is None:
+        for module in (sys.modules.get("framekit._core"), _pure):
+            if module is not None and isinstance(decoder, module._FrameDecoder):
+                pool = module.shared_pool()
+                break
+        else:
+            return
+    decoder.pool = pool
+
+
 def hand_over(old: Any, new: Any, eof: bool) -> Optional[FrameError]:
     """Switch decoders mid-stream: ``new`` gets what ``old`` held after the last frame it
     returned (``detach()``), and the end of stream if it came; the error that end causes, if
@@ -119,6 +138,7 @@ class BatchReceiver:
     one that returns the frames before it."""
 
     decoder: Any
+    _pool: Any = None
     _eof = False
     _pending: Optional[FrameError] = None
 
@@ -149,6 +169,7 @@ class BatchReceiver:
         """Frame the rest of the stream with ``decoder``: from the byte after the last frame
         received (bytes already received included). Switch after ``receive()``: a
         ``receive_many()`` takes every frame ready, and so reads on with the old decoder."""
+        adopt_pool(decoder, self._pool)
         error = hand_over(self.decoder, decoder, self._eof)
         self.decoder = decoder
         if error is not None and self._pending is None:

@@ -150,6 +150,7 @@ include "_slab.pxi"
 
 @cython.final
 @cython.auto_pickle(False)  # it holds raw pointers: never pickled
+@cython.no_gc_clear  # __dealloc__ needs its owner: a cycle's collection must not clear it first
 cdef class _Block:
     """Decoder storage. Exports read-only views of all of it (frames are cut from one)."""
 
@@ -234,8 +235,15 @@ cdef inline Py_ssize_t _grown(Py_ssize_t unread, Py_ssize_t n) noexcept:
     """Block size for ``unread`` bytes held and ``n`` more (``_contract.grown``)."""
     cdef Py_ssize_t needed = unread + n
     cdef Py_ssize_t headroom = needed >> 2
+    cdef Py_ssize_t room = needed + (headroom if headroom < DEFAULT_READ_SIZE else DEFAULT_READ_SIZE)
+    cdef Py_ssize_t step = MIN_READ_SIZE
     if unread:
-        needed += headroom if headroom < DEFAULT_READ_SIZE else DEFAULT_READ_SIZE
+        if needed <= DEFAULT_READ_SIZE:
+            while step < needed:
+                step *= READ_SIZE_STEP
+            if room > step:
+                room = step
+        needed = room
     return needed if needed > MIN_READ_SIZE else MIN_READ_SIZE
 
 
@@ -531,8 +539,10 @@ cdef class _FrameDecoder:
             raise ValueError(C.MSG_AFTER_EOF)
         self._leave_window()
         self._absorb_chunk()
-        if want == 0:
+        if want == 0:  # (_contract.read_region)
             want = self._read_size
+            if (self._wpos - self._rpos) * 2 <= want:
+                want -= self._wpos - self._rpos
         rest = self._rest_of_frame()
         if rest > want:
             want = rest
@@ -555,7 +565,7 @@ cdef class _FrameDecoder:
         if not 0 <= nbytes <= size:
             raise ValueError(C.msg_bad_nbytes(nbytes, size))
         n = nbytes
-        self._record_read(n)
+        self._record_read(n, size)
         stale = self._release_window()
         if self._discard:
             skipped = self._discard_bytes(n)
@@ -757,9 +767,10 @@ cdef class _FrameDecoder:
         self._wpos = 0
         return 0
 
-    cdef inline void _record_read(self, Py_ssize_t n) noexcept:
-        """Adapt get_buffer(-1)'s region to a read of ``n`` bytes (``_contract.next_read_size``)."""
-        if n >= self._read_size:
+    cdef inline void _record_read(self, Py_ssize_t n, Py_ssize_t offered) noexcept:
+        """Adapt get_buffer(-1)'s region to a read of ``n`` bytes into ``offered`` ones
+        (``_contract.next_read_size``)."""
+        if n >= (offered if offered < self._read_size else self._read_size):
             self._small_reads = 0
             self._read_size *= READ_SIZE_STEP
             if self._read_size > DEFAULT_READ_SIZE:

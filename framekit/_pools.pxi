@@ -8,6 +8,7 @@
 
 @cython.final
 @cython.auto_pickle(False)  # it holds raw pointers: never pickled
+@cython.no_gc_clear  # __dealloc__ gives its memory back to its pool: the pool must still be there
 cdef class PooledBuffer:
     """A writable buffer of exactly the size asked for, from a :class:`BufferPool`. Give it
     back with ``release()``, ``pool.release(buf)`` or a ``with`` block; after that, using it

@@ -453,7 +453,9 @@ class _FrameDecoder:
             raise ValueError(C.MSG_AFTER_EOF)
         self._leave_window()
         self._absorb_chunk()
-        want = max(want or self._read_size, self._rest_of_frame())
+        if not want:
+            want = C.read_region(self._read_size, self._wpos - self._rpos)
+        want = max(want, self._rest_of_frame())
         self._reserve(want)
         self._window_refs = _refs(self._store)
         self._window = memoryview(self._store)[self._wpos : self._wpos + want]
@@ -469,7 +471,7 @@ class _FrameDecoder:
         if not 0 <= nbytes <= len(window):
             raise ValueError(C.msg_bad_nbytes(nbytes, len(window)))
         self._read_size, self._small_reads = C.next_read_size(
-            self._read_size, self._small_reads, nbytes
+            self._read_size, self._small_reads, nbytes, len(window)
         )
         stale = self._release_window()
         if self._discard:

@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional
 import anyio
 import anyio.abc
 
-from ._adapters import BatchReceiver, coalesced
+from ._adapters import BatchReceiver, adopt_pool, coalesced
 from ._contract import BytesLike, Frame
 
 __all__ = ["FramedStream", "connect_tcp_framed", "serve_tcp_framed"]
@@ -39,8 +39,12 @@ class FramedStream(BatchReceiver, anyio.abc.ObjectStream[Frame]):
     attributes (``stream.extra(SocketAttribute.remote_address)``). Not for concurrent use by
     several tasks at once."""
 
-    def __init__(self, stream: anyio.abc.ByteStream, decoder: Any, encoder: Any = None) -> None:
+    def __init__(
+        self, stream: anyio.abc.ByteStream, decoder: Any, encoder: Any = None, *, pool: Any = None
+    ) -> None:
         self.stream = stream
+        self._pool = pool
+        adopt_pool(decoder, pool)
         self.decoder = decoder
         self.encoder = encoder
 
@@ -80,11 +84,12 @@ class FramedStream(BatchReceiver, anyio.abc.ObjectStream[Frame]):
 
 
 async def connect_tcp_framed(
-    host: str, port: int, *, decoder: Any, encoder: Any = None, **kwargs: Any
+    host: str, port: int, *, decoder: Any, encoder: Any = None, pool: Any = None, **kwargs: Any
 ) -> FramedStream:
     """Connect with ``anyio.connect_tcp`` (its keyword arguments too, ``tls=`` among them) and
     frame the connection."""
-    return FramedStream(await anyio.connect_tcp(host, port, **kwargs), decoder, encoder)
+    stream = await anyio.connect_tcp(host, port, **kwargs)
+    return FramedStream(stream, decoder, encoder, pool=pool)
 
 
 async def serve_tcp_framed(
@@ -94,6 +99,7 @@ async def serve_tcp_framed(
     decoder_factory: Callable[[], Any],
     encoder_factory: Optional[Callable[[], Any]] = None,
     host: Optional[str] = None,
+    pool: Any = None,
     task_status: anyio.abc.TaskStatus[Any] = anyio.TASK_STATUS_IGNORED,
     **kwargs: Any,
 ) -> None:
@@ -105,7 +111,7 @@ async def serve_tcp_framed(
 
     async def framed(stream: anyio.abc.SocketStream) -> None:
         encoder = encoder_factory() if encoder_factory is not None else None
-        async with FramedStream(stream, decoder_factory(), encoder) as channel:
+        async with FramedStream(stream, decoder_factory(), encoder, pool=pool) as channel:
             await handler(channel)
 
     async with listener:

@@ -22,7 +22,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from typing import Any, Callable, Optional, Union
 
-from ._adapters import gather, hand_over, ready_frames
+from ._adapters import adopt_pool, gather, hand_over, ready_frames
 from ._contract import BytesLike, Frame, check_max_frames
 from .errors import CorruptFrameError, FrameError
 
@@ -53,7 +53,9 @@ class FramedProtocol(asyncio.BufferedProtocol):
     _eof = False  # the end of stream has come
     _delivering = False
 
-    def __init__(self, decoder: Any, encoder: Any = None) -> None:
+    def __init__(self, decoder: Any, encoder: Any = None, *, pool: Any = None) -> None:
+        self._pool = pool
+        adopt_pool(decoder, pool)
         self.decoder = decoder
         self.encoder = encoder
         self.transport: Optional[asyncio.Transport] = None
@@ -85,6 +87,7 @@ class FramedProtocol(asyncio.BufferedProtocol):
         PostgreSQL's startup packet, then its messages; an HTTP upgrade, then WebSocket): it
         gets every byte after the last frame delivered, those already received included.
         Called from :meth:`frame_received`, it applies from the next frame."""
+        adopt_pool(decoder, self._pool)
         error = hand_over(self.decoder, decoder, self._eof)
         self.decoder = decoder
         if error is not None:
@@ -154,8 +157,9 @@ class _StreamProtocol(FramedProtocol):
         high_water: int,
         low_water: int,
         connected: Optional[Callable[[FrameReader, FrameWriter], Any]] = None,
+        pool: Any = None,
     ) -> None:
-        super().__init__(decoder, encoder)
+        super().__init__(decoder, encoder, pool=pool)
         self._high_water = high_water
         self._low_water = low_water
         self._reading_paused = False
@@ -446,6 +450,7 @@ async def open_connection(
     encoder: Any = None,
     high_water: int = DEFAULT_HIGH_WATER,
     low_water: int = DEFAULT_LOW_WATER,
+    pool: Any = None,
     **kwargs: Any,
 ) -> tuple[FrameReader, FrameWriter]:
     """Connect, as ``asyncio.open_connection`` does (``sock=`` a connected socket instead of
@@ -453,7 +458,9 @@ async def open_connection(
     loop = asyncio.get_running_loop()
     address: Any = (host, port)  # (None, None) with sock=
     _, protocol = await loop.create_connection(
-        lambda: _StreamProtocol(decoder, encoder, high_water, low_water), *address, **kwargs
+        lambda: _StreamProtocol(decoder, encoder, high_water, low_water, pool=pool),
+        *address,
+        **kwargs,
     )
     return FrameReader(protocol), FrameWriter(protocol)
 
@@ -467,6 +474,7 @@ async def start_server(
     encoder_factory: Optional[Callable[[], Any]] = None,
     high_water: int = DEFAULT_HIGH_WATER,
     low_water: int = DEFAULT_LOW_WATER,
+    pool: Any = None,
     **kwargs: Any,
 ) -> asyncio.Server:
     """Serve, as ``asyncio.start_server`` does: ``client_connected_cb(reader, writer)`` is called
@@ -477,7 +485,7 @@ async def start_server(
     def factory() -> _StreamProtocol:
         encoder = encoder_factory() if encoder_factory is not None else None
         return _StreamProtocol(
-            decoder_factory(), encoder, high_water, low_water, client_connected_cb
+            decoder_factory(), encoder, high_water, low_water, client_connected_cb, pool
         )
 
     return await loop.create_server(factory, host, port, **kwargs)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from ._adapters import gather
+from ._adapters import adopt_pool, gather
 from ._contract import BytesLike, Frame
 
 __all__ = ["iter_frames", "send_frame", "send_frames"]
@@ -29,9 +29,14 @@ __all__ = ["iter_frames", "send_frame", "send_frames"]
 _MAX_BUFFERS = 512
 
 
-def iter_frames(sock: socket.socket, decoder: Any, *, bufsize: int = 65536) -> Iterator[Frame]:
+def iter_frames(
+    sock: socket.socket, decoder: Any, *, bufsize: int = -1, pool: Any = None
+) -> Iterator[Frame]:
     """Frames read from ``sock`` until a clean end of stream. Bad input raises the decoder's
-    ``FrameError`` in its place; an end of stream inside a frame, ``IncompleteFrameError``."""
+    ``FrameError`` in its place; an end of stream inside a frame, ``IncompleteFrameError``.
+    Each read asks the decoder for ``bufsize`` bytes of room (-1: as much as recent reads
+    took); a decoder without a pool of its own gets ``pool``, by default the shared one."""
+    adopt_pool(decoder, pool)
     while True:
         n = sock.recv_into(decoder.get_buffer(bufsize))
         if n == 0:

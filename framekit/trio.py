@@ -22,7 +22,7 @@ from typing import Any, Callable, Optional
 
 import trio
 
-from ._adapters import BatchReceiver, coalesced
+from ._adapters import BatchReceiver, adopt_pool, coalesced
 from ._contract import BytesLike, Frame
 
 __all__ = ["FramedStream", "open_tcp_framed_stream", "serve_tcp_framed"]
@@ -37,8 +37,12 @@ class FramedStream(BatchReceiver, trio.abc.Channel[Frame]):
     ``async for``, ``send_eof()``, ``aclose()``. Not for concurrent use by several tasks at
     once."""
 
-    def __init__(self, stream: trio.abc.Stream, decoder: Any, encoder: Any = None) -> None:
+    def __init__(
+        self, stream: trio.abc.Stream, decoder: Any, encoder: Any = None, *, pool: Any = None
+    ) -> None:
         self.stream = stream
+        self._pool = pool
+        adopt_pool(decoder, pool)
         self.decoder = decoder
         self.encoder = encoder
         # trio.SocketStream exposes its socket: receive into the decoder's storage directly
@@ -72,7 +76,7 @@ class FramedStream(BatchReceiver, trio.abc.Channel[Frame]):
 
     async def _receive_some(self) -> None:
         if self._socket is not None:
-            n = await self._socket.recv_into(self.decoder.get_buffer(RECEIVE_SIZE))
+            n = await self._socket.recv_into(self.decoder.get_buffer(-1))  # sized to recent reads
             if n:
                 self.decoder.buffer_updated(n)
                 return
@@ -88,10 +92,11 @@ class FramedStream(BatchReceiver, trio.abc.Channel[Frame]):
 
 
 async def open_tcp_framed_stream(
-    host: str, port: int, *, decoder: Any, encoder: Any = None, **kwargs: Any
+    host: str, port: int, *, decoder: Any, encoder: Any = None, pool: Any = None, **kwargs: Any
 ) -> FramedStream:
     """Connect with ``trio.open_tcp_stream`` and frame the connection."""
-    return FramedStream(await trio.open_tcp_stream(host, port, **kwargs), decoder, encoder)
+    stream = await trio.open_tcp_stream(host, port, **kwargs)
+    return FramedStream(stream, decoder, encoder, pool=pool)
 
 
 async def serve_tcp_framed(
@@ -101,6 +106,7 @@ async def serve_tcp_framed(
     decoder_factory: Callable[[], Any],
     encoder_factory: Optional[Callable[[], Any]] = None,
     reuse_port: bool = False,
+    pool: Any = None,
     task_status: Any = trio.TASK_STATUS_IGNORED,
     **kwargs: Any,
 ) -> None:
@@ -111,7 +117,7 @@ async def serve_tcp_framed(
 
     async def framed(stream: trio.SocketStream) -> None:
         encoder = encoder_factory() if encoder_factory is not None else None
-        async with FramedStream(stream, decoder_factory(), encoder) as channel:
+        async with FramedStream(stream, decoder_factory(), encoder, pool=pool) as channel:
             await handler(channel)
 
     if not reuse_port:

@@ -1144,3 +1144,99 @@ def test_reuse_port_lets_two_servers_share_a_port(run: Callable[[Awaitable[Any]]
         return got
 
     assert trio.run(trio_main) == [b"yo"] * 4
+
+
+# --- one pool per process (SPEC §9) -----------------------------------------------------------
+
+
+def _pool_checks(make_decoder: Callable[[Any], Any]) -> list[tuple[Any, Any]]:
+    """(decoder, the pool it must have after an adapter took it): none of its own gets the
+    adapter's ``pool=`` or else the process's shared pool; one of its own keeps it."""
+    own = framekit.BufferPool()
+    return [
+        (make_decoder(None), framekit.shared_pool()),
+        (make_decoder(own), own),
+    ]
+
+
+def test_asyncio_adapters_share_one_pool_per_process(run: Callable[[Awaitable[Any]], Any]) -> None:
+    import gc
+
+    chosen = framekit.BufferPool()
+
+    async def main() -> None:
+        received: list[bytes] = []
+        done = asyncio.get_running_loop().create_future()
+
+        class Sink(fk_asyncio.FramedProtocol):
+            def frame_received(self, frame: Any) -> None:
+                received.append(bytes(frame))
+                if len(received) == 300:
+                    done.set_result(None)
+
+        protocols: list[Sink] = []
+
+        def factory() -> Sink:
+            protocols.append(Sink(framekit.LengthFieldDecoder(), pool=chosen))
+            return protocols[-1]
+
+        server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await fk_asyncio.open_connection(
+            "127.0.0.1", port, decoder=framekit.LengthFieldDecoder(),
+            encoder=framekit.LengthFieldEncoder(),
+        )  # fmt: skip
+        assert reader.decoder.pool is framekit.shared_pool()
+        for decoder, pool in _pool_checks(lambda p: framekit.LengthFieldDecoder(pool=p)):
+            assert fk_asyncio.FramedProtocol(decoder).decoder.pool is pool
+        for i in range(3):
+            writer.write_frames([bytes([i]) * 3000] * 100)  # a partial frame held between reads
+            await writer.drain()
+        await done
+        assert protocols[0].decoder.pool is chosen
+        gc.collect()
+        assert chosen.stats.in_use_bytes == 0, "an idle connection holds no storage"
+        assert chosen.stats.retained_bytes > 0, "the storage went back to the pool"
+        # set_decoder(): the new decoder gets the pool too
+        protocols[0].set_decoder(framekit.LineDecoder())
+        assert protocols[0].decoder.pool is chosen
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        assert received == [bytes([i]) * 3000 for i in range(3) for _ in range(100)]
+
+    run(main())
+
+
+def test_trio_anyio_and_sockets_adapters_share_one_pool_per_process() -> None:
+    from framekit import anyio as fk_anyio
+
+    a, b = socket.socketpair()
+    with a, b:
+        for decoder, pool in _pool_checks(lambda p: framekit.LineDecoder(pool=p)):
+            stream = fk_trio.FramedStream(
+                trio.SocketStream(trio.socket.from_stdlib_socket(a)), decoder
+            )
+            assert stream.decoder.pool is pool
+            assert fk_anyio.FramedStream(None, decoder).decoder.pool is pool  # type: ignore[arg-type]
+        chosen = framekit.BufferPool()
+        stream = fk_trio.FramedStream(
+            trio.SocketStream(trio.socket.from_stdlib_socket(b)),
+            framekit.LineDecoder(),
+            pool=chosen,
+        )
+        assert stream.decoder.pool is chosen
+        stream.set_decoder(framekit.LengthFieldDecoder())
+        assert stream.decoder.pool is chosen
+        # iter_frames: the same, and it reads with the adaptive size
+        decoder = framekit.LineDecoder()
+        c, d = socket.socketpair()
+        with c, d:
+            c.sendall(b"one\ntwo\n")
+            c.shutdown(socket.SHUT_WR)
+            assert [bytes(f) for f in fk_sockets.iter_frames(d, decoder, pool=chosen)] == [
+                b"one",
+                b"two",
+            ]
+        assert decoder.pool is chosen

@@ -166,6 +166,31 @@ def test_a_known_frame_length_or_a_hint_overrides_the_adaptive_size(fk: ModuleTy
     dec.buffer_updated(0)
 
 
+def test_with_a_partial_frame_held_the_block_stays_one_read_size(fk: ModuleType) -> None:
+    """The region is what the read size leaves of the block, so that the block is one of the
+    pool's size classes (and comes back to it)."""
+    pool = fk.BufferPool()
+    dec = fk.LineDecoder(pool=pool)
+    assert read_sizes(dec, [1 << 30] * 3)[-1] == C.DEFAULT_READ_SIZE
+    for held in (100, 3000, C.DEFAULT_READ_SIZE // 2):
+        dec.feed(bytearray(b"y" * held))
+        region = dec.get_buffer(-1)
+        assert len(region) == C.DEFAULT_READ_SIZE - held
+        region[:5] = b"zzzz\n"
+        del region
+        dec.buffer_updated(5)
+        assert [bytes(f) for f in dec] == [b"y" * held + b"zzzz"]
+        assert read_sizes(dec, [1 << 30])[0] == C.DEFAULT_READ_SIZE  # (the small read forgotten)
+    gc.collect()
+    assert pool.stats.in_use_bytes == 0
+    assert pool.stats.hits >= 4, pool.stats
+    assert pool.stats.peak_in_use_bytes <= 2 * C.DEFAULT_READ_SIZE, "no block past a class"
+    # more than half held: a whole read's region after it
+    dec.feed(bytearray(b"y" * (C.DEFAULT_READ_SIZE // 2 + 1)))
+    assert len(dec.get_buffer(-1)) == C.DEFAULT_READ_SIZE
+    dec.buffer_updated(0)
+
+
 def test_pool_can_be_given_after_construction(fk: ModuleType) -> None:
     dec = fk.LengthFieldDecoder(4)
     assert dec.pool is None
@@ -187,3 +212,18 @@ def test_pool_can_be_given_after_construction(fk: ModuleType) -> None:
 def test_shared_pool_is_one_per_process(fk: ModuleType) -> None:
     assert fk.shared_pool() is fk.shared_pool()
     assert isinstance(fk.shared_pool(), fk.BufferPool)
+
+
+def test_pooled_storage_in_a_collected_cycle(fk: ModuleType) -> None:
+    """A connection's objects often die in a reference cycle: the collector must not take a
+    block's pool from it before the block gives its memory back (a crash once, in the core)."""
+    for _ in range(200):
+        pool = fk.BufferPool()
+        dec = fk.LengthFieldDecoder(pool=pool)
+        dec.feed(bytearray(frames_of(b"a" * 100, b"b" * 100) + b"\0\0"))
+        frame = dec.next_frame()
+        region = dec.get_buffer(-1)
+        cycle: list[Any] = [pool, dec, frame, region, dec.next_frame()]
+        cycle.append(cycle)
+        del pool, dec, frame, region, cycle
+        gc.collect()
