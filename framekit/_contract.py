@@ -34,7 +34,10 @@ DEFAULT_MAX_LINE_LENGTH = 64 * KiB
 #: of unknown length is held, the region is what the read size leaves of the block (at least
 #: half of it), so that the block stays in one size class.
 DEFAULT_READ_SIZE = 64 * KiB
-INITIAL_READ_SIZE = 4 * KiB
+INITIAL_READ_SIZE = 1 * KiB
+#: The shared pool (``shared_pool()``) caches at most this much: memory follows the reads in
+#: flight, and a burst on many connections leaves no more than this behind.
+SHARED_POOL_RETAINED = 1 * MiB
 MIN_READ_SIZE = 256
 READ_SIZE_STEP = 4
 SMALL_READS = 2

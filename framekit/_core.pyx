@@ -85,6 +85,10 @@ cdef extern from "_memory.h":
     # big zeroed blocks (in huge pages where the system has them), and a record field's bytes
     char *framekit_zeroed(size_t size) noexcept
     char *framekit_resized(char *p, size_t size) noexcept
+    # receive storage (big blocks mapped from the system, so that they go back to it)
+    char *framekit_storage(size_t size) noexcept
+    void framekit_storage_free(char *p, size_t size) noexcept
+    char *framekit_storage_resized(char *p, size_t old, size_t size) noexcept
     void PyMem_RawFree(void *p) noexcept
     uint64_t _as_unsigned "framekit_as_u64" (object obj) noexcept  # errors checked by hand
     Py_ssize_t framekit_gather(
@@ -164,7 +168,7 @@ cdef class _Block:
             self.owner = pool.acquire(size)
             self.data = self.owner._data
         else:
-            self.data = <char *>PyMem_Malloc(size if size > 0 else 1)
+            self.data = framekit_storage(size)
             if self.data == NULL:
                 raise MemoryError()
         self.size = size
@@ -174,11 +178,11 @@ cdef class _Block:
         if self.owner is not None:
             self.owner._pool._release(self.owner)
         else:
-            PyMem_Free(self.data)
+            framekit_storage_free(self.data, self.size)
 
     cdef int resize(self, Py_ssize_t size) except -1:
         # Only ever called with no export alive, on memory of its own (see _reserve).
-        cdef char *data = <char *>PyMem_Realloc(self.data, size)
+        cdef char *data = framekit_storage_resized(self.data, self.size, size)
         if data == NULL:
             raise MemoryError()
         self.data = data
@@ -255,10 +259,11 @@ cdef BufferPool _shared_pool = None
 
 
 def shared_pool():
-    """The process's one :class:`BufferPool`, which the adapters give a decoder that has none."""
+    """The process's one :class:`BufferPool`, which the adapters give a decoder that has none
+    (default size classes; it caches at most ``C.SHARED_POOL_RETAINED`` bytes)."""
     global _shared_pool
     if _shared_pool is None:
-        _shared_pool = BufferPool()
+        _shared_pool = BufferPool(max_retained_bytes=C.SHARED_POOL_RETAINED)
     return _shared_pool
 
 
@@ -579,6 +584,8 @@ cdef class _FrameDecoder:
             self._evacuate()
         if n:
             self._drop_ahead()
+        elif self._rpos == self._wpos and self._chunk is None:
+            self._release_storage()  # a read of nothing into an empty decoder keeps nothing
 
     def feed_eof(self):
         """End of stream. Raises the error it causes at once when nothing complete comes before
@@ -751,7 +758,11 @@ cdef class _FrameDecoder:
             if err is not None:
                 raise err
         self._starved = True
-        if self._rpos == self._wpos and self._window is None:
+        if self._rpos == self._wpos:
+            # nothing held: the storage goes back, and with it a get_buffer() region still out
+            # (valid until the next call on the decoder, this one; uvloop leaves one after a
+            # read that found nothing). A view still cut from it writes where nobody reads.
+            self._release_window()
             self._release_storage()
         return None
 

@@ -47,6 +47,61 @@ static inline char *framekit_resized(char *p, size_t size) {
     return q;
 }
 
+/* Receive storage: decoder blocks and pool buffers. Those of FRAMEKIT_MAPPED_MIN bytes and up are
+ * mapped straight from the system and unmapped when freed. The C heap keeps freed blocks of this
+ * size for good when anything allocated later sits above them, so a burst on many connections
+ * would leave its memory in the process long after every decoder gave its storage back; asyncio
+ * avoids the same through its 256 KiB reads, which the C library maps. tracemalloc sees these
+ * blocks as it sees PyMem's (the tests that bound memory count them). */
+#define FRAMEKIT_MAPPED_MIN ((size_t)64 << 10)
+
+static inline int framekit_mapped(size_t size) {
+#if defined(MAP_ANONYMOUS)
+    return size >= FRAMEKIT_MAPPED_MIN;
+#else
+    (void)size;
+    return 0;
+#endif
+}
+
+/* ``size`` bytes (at least one), not initialised, or NULL. */
+static inline char *framekit_storage(size_t size) {
+#if defined(MAP_ANONYMOUS)
+    if (framekit_mapped(size)) {
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return NULL;
+        (void)PyTraceMalloc_Track(0, (uintptr_t)p, size);
+        return (char *)p;
+    }
+#endif
+    return (char *)PyMem_Malloc(size ? size : 1);
+}
+
+/* Free what framekit_storage(size) gave. */
+static inline void framekit_storage_free(char *p, size_t size) {
+#if defined(MAP_ANONYMOUS)
+    if (framekit_mapped(size)) {
+        (void)PyTraceMalloc_Untrack(0, (uintptr_t)p);
+        (void)munmap(p, size);
+        return;
+    }
+#endif
+    PyMem_Free(p);
+}
+
+/* framekit_storage(old) resized to ``size``, its first bytes kept; NULL (``p`` untouched) on
+ * failure. */
+static inline char *framekit_storage_resized(char *p, size_t old, size_t size) {
+    char *q;
+    if (!framekit_mapped(old) && !framekit_mapped(size))
+        return (char *)PyMem_Realloc(p, size ? size : 1);
+    q = framekit_storage(size);
+    if (q == NULL) return NULL;
+    memcpy(q, p, old < size ? old : size);
+    framekit_storage_free(p, old);
+    return q;
+}
+
 /* An int's value as 64 unsigned bits: (uint64_t)-1 with an exception set if it is negative or too
  * large. (PyLong_AsUnsignedLongLong goes through _PyLong_AsByteArray before 3.12: 5x slower.) */
 static inline uint64_t framekit_as_u64(PyObject *o) {

@@ -153,7 +153,7 @@ cdef class BufferPool:
             return 0
         for i in range(self._nclasses):
             for j in range(self._depth[i]):
-                PyMem_Free(self._stacks[i][j])
+                framekit_storage_free(self._stacks[i][j], self._sizes[i])
                 freed += self._sizes[i]
             PyMem_Free(self._stacks[i])
             self._stacks[i] = NULL
@@ -193,7 +193,7 @@ cdef class BufferPool:
             self._retained -= capacity
             self._hits += 1
         else:
-            data = <char *>PyMem_Malloc(capacity if capacity else 1)
+            data = framekit_storage(capacity)
             if data == NULL:
                 raise MemoryError()
             self._misses += 1
@@ -250,7 +250,7 @@ cdef class BufferPool:
                     self._stacks[index], (2 * self._room[index] + 4) * sizeof(char *)
                 )
                 if stack == NULL:
-                    PyMem_Free(data)
+                    framekit_storage_free(data, capacity)
                     return
                 self._stacks[index] = stack
                 self._room[index] = 2 * self._room[index] + 4
@@ -258,7 +258,7 @@ cdef class BufferPool:
             self._depth[index] += 1
             self._retained += capacity
         else:
-            PyMem_Free(data)
+            framekit_storage_free(data, capacity)
 
     def trim(self):
         """Give cached memory back; returns how many bytes that was."""

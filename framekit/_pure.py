@@ -485,6 +485,8 @@ class _FrameDecoder:
             self._evacuate()
         if nbytes:
             self._drop_ahead()
+        elif self._rpos == self._wpos and self._chunk is None:
+            self._release_storage()  # a read of nothing into an empty decoder keeps nothing
 
     def feed_eof(self) -> None:
         """End of stream. Raises the error it causes at once when nothing complete comes before
@@ -549,7 +551,11 @@ class _FrameDecoder:
             if err is not None:
                 raise err
         self._starved = True
-        if self._rpos == self._wpos and self._window is None:
+        if self._rpos == self._wpos:
+            # nothing held: the storage goes back, and with it a get_buffer() region still out
+            # (valid until the next call on the decoder, this one; uvloop leaves one after a
+            # read that found nothing). A view still cut from it writes where nobody reads.
+            self._release_window()
             self._release_storage()
 
     def _release_storage(self) -> None:
@@ -1797,11 +1803,12 @@ _shared_pool_lock = threading.Lock()
 
 
 def shared_pool() -> BufferPool:
-    """The process's one :class:`BufferPool`, which the adapters give a decoder that has none."""
+    """The process's one :class:`BufferPool`, which the adapters give a decoder that has none
+    (default size classes; it caches at most ``C.SHARED_POOL_RETAINED`` bytes)."""
     global _shared_pool
     with _shared_pool_lock:
         if _shared_pool is None:
-            _shared_pool = BufferPool()
+            _shared_pool = BufferPool(max_retained_bytes=C.SHARED_POOL_RETAINED)
         return _shared_pool
 
 

@@ -19,6 +19,7 @@ stream-style ``open_connection`` / ``start_server`` in the manner of asyncio's o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from typing import Any, Callable, Optional, Union
 
@@ -50,10 +51,23 @@ class FramedProtocol(asyncio.BufferedProtocol):
     subclass to keep writing). :meth:`set_decoder` switches protocols mid-stream.
     """
 
-    _eof = False  # the end of stream has come
-    _delivering = False
+    # (slots: a server holds one per connection; a subclass without them gets a __dict__)
+    __slots__ = (
+        "__weakref__",
+        "_delivering",
+        "_eof",
+        "_pool",
+        "_region_open",
+        "decoder",
+        "encoder",
+        "transport",
+    )
 
     def __init__(self, decoder: Any, encoder: Any = None, *, pool: Any = None) -> None:
+        self._eof = False  # the end of stream has come
+        self._delivering = False
+        # the decoder of a get_buffer() region, until buffer_updated() or the loop's next turn
+        self._region_open: Any = None
         self._pool = pool
         adopt_pool(decoder, pool)
         self.decoder = decoder
@@ -64,11 +78,28 @@ class FramedProtocol(asyncio.BufferedProtocol):
         self.transport = transport  # type: ignore[assignment]
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        """The decoder's own storage, for the transport to receive into."""
-        return self.decoder.get_buffer(sizehint)  # type: ignore[no-any-return]
+        """The decoder's own storage, for the transport to receive into: as much as recent
+        reads took (SPEC §9), whatever the transport suggests (uvloop asks for 64 KiB each
+        time, which a server with many connections would hold while its readers are busy)."""
+        decoder = self.decoder
+        if self._region_open is None and not decoder.buffered:
+            # uvloop asks again after a read that filled the region, finds nothing to read and
+            # says nothing: the region, and the storage under it, would stay with an idle
+            # connection. Once the loop has moved on, the region is given back.
+            self._region_open = decoder
+            asyncio.get_running_loop().call_soon(self._region_unused)
+        return decoder.get_buffer(-1)  # type: ignore[no-any-return]
+
+    def _region_unused(self) -> None:
+        decoder, self._region_open = self._region_open, None
+        if decoder is not None and decoder is self.decoder:
+            # (ValueError: the region is gone already; the end of stream took it back)
+            with contextlib.suppress(ValueError):
+                decoder.buffer_updated(0)
 
     def buffer_updated(self, nbytes: int) -> None:
         """``nbytes`` arrived: deliver every frame they complete."""
+        self._region_open = None
         self.decoder.buffer_updated(nbytes)
         self._deliver()
 
@@ -149,6 +180,21 @@ class _StreamProtocol(FramedProtocol):
     every byte after the last frame read; reading pauses while more than ``high_water`` bytes
     are held and the reader is busy, and resumes once it has taken them down to ``low_water``
     (or needs more bytes to complete a frame)."""
+
+    __slots__ = (
+        "_closed",
+        "_connected",
+        "_dead",
+        "_end_error",
+        "_high_water",
+        "_lost",
+        "_low_water",
+        "_pending",
+        "_readable",
+        "_reading_paused",
+        "_task",
+        "_writable",
+    )
 
     def __init__(
         self,
@@ -343,6 +389,8 @@ class FrameReader:
     batch), ``await read_frame()``, or ``async for frame in reader``; ``set_decoder()`` to
     switch protocols mid-stream."""
 
+    __slots__ = ("__weakref__", "_protocol")
+
     def __init__(self, protocol: _StreamProtocol) -> None:
         self._protocol = protocol
 
@@ -397,6 +445,8 @@ class FrameReader:
 
 class FrameWriter:
     """Frames to a connection: ``write_frame(s)``, ``await drain()``, ``close()``."""
+
+    __slots__ = ("__weakref__", "_protocol", "transport")
 
     def __init__(self, protocol: _StreamProtocol) -> None:
         self._protocol = protocol

@@ -1240,3 +1240,33 @@ def test_trio_anyio_and_sockets_adapters_share_one_pool_per_process() -> None:
                 b"two",
             ]
         assert decoder.pool is chosen
+
+
+def test_a_region_the_transport_leaves_unused_is_given_back(
+    run: Callable[[Awaitable[Any]], Any],
+) -> None:
+    """uvloop asks for a region after a read that filled the last one, finds nothing to read,
+    and never calls buffer_updated(): once the loop moves on, the storage goes back."""
+    import gc
+
+    async def main() -> None:
+        pool = framekit.BufferPool()
+        protocol = fk_asyncio.FramedProtocol(framekit.LineDecoder(), pool=pool)
+        region = protocol.get_buffer(65536)
+        del region
+        gc.collect()
+        assert pool.stats.in_use_bytes > 0
+        await asyncio.sleep(0)
+        gc.collect()
+        assert pool.stats.in_use_bytes == 0
+        # a region that is used is not touched; nor is one of a decoder switched away from
+        region = protocol.get_buffer(65536)
+        region[:4] = b"ab\nc"
+        del region
+        protocol.buffer_updated(4)
+        protocol.get_buffer(-1)
+        protocol.set_decoder(framekit.LineDecoder())
+        await asyncio.sleep(0)
+        assert protocol.decoder.buffered == 1  # the "c" handed over
+
+    run(main())

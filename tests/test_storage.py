@@ -171,7 +171,7 @@ def test_with_a_partial_frame_held_the_block_stays_one_read_size(fk: ModuleType)
     pool's size classes (and comes back to it)."""
     pool = fk.BufferPool()
     dec = fk.LineDecoder(pool=pool)
-    assert read_sizes(dec, [1 << 30] * 3)[-1] == C.DEFAULT_READ_SIZE
+    assert read_sizes(dec, [1 << 30] * 5)[-1] == C.DEFAULT_READ_SIZE
     for held in (100, 3000, C.DEFAULT_READ_SIZE // 2):
         dec.feed(bytearray(b"y" * held))
         region = dec.get_buffer(-1)
@@ -227,3 +227,57 @@ def test_pooled_storage_in_a_collected_cycle(fk: ModuleType) -> None:
         cycle.append(cycle)
         del pool, dec, frame, region, cycle
         gc.collect()
+
+
+def test_the_shared_pool_caches_little(fk: ModuleType) -> None:
+    """A burst on many connections leaves at most SHARED_POOL_RETAINED cached behind it."""
+    pool = fk.shared_pool()
+    held = [
+        pool.acquire(C.DEFAULT_READ_SIZE) for _ in range(2 * C.SHARED_POOL_RETAINED // KiB // 64)
+    ]
+    for buf in held:
+        buf.release()
+    assert pool.stats.retained_bytes <= C.SHARED_POOL_RETAINED
+
+
+def test_a_read_of_nothing_into_an_empty_decoder_keeps_nothing(fk: ModuleType) -> None:
+    """uvloop asks for a region again after a read that filled one, then finds nothing to read:
+    buffer_updated(0) gives the storage under the region back."""
+    pool = fk.BufferPool()
+    dec = fk.LineDecoder(pool=pool)
+    region = dec.get_buffer(-1)
+    del region
+    gc.collect()
+    assert pool.stats.in_use_bytes > 0
+    dec.buffer_updated(0)
+    gc.collect()
+    assert pool.stats.in_use_bytes == 0
+    dec.feed(bytearray(b"partial"))
+    dec.get_buffer(-1)
+    dec.buffer_updated(0)
+    gc.collect()
+    assert pool.stats.in_use_bytes > 0, "a partial frame is kept"
+    assert receive(dec, b"\n") == [b"partial"]
+
+
+def test_taking_frames_ends_a_region_left_out(fk: ModuleType) -> None:
+    """A get_buffer() region is valid until the next call on the decoder: next_frame() with
+    nothing held gives it back with the storage (a stream reader taking its frames after uvloop
+    asked for a region it did not use)."""
+    pool = fk.BufferPool()
+    dec = fk.LengthFieldDecoder(pool=pool)
+    region = dec.get_buffer(-1)
+    region[:7] = frames_of(b"abc")
+    dec.buffer_updated(7)
+    left = dec.get_buffer(-1)  # asked for, never used
+    assert bytes(dec.next_frame() or b"") == b"abc"
+    assert dec.next_frame() is None
+    del region
+    gc.collect()
+    assert pool.stats.in_use_bytes == 0
+    with pytest.raises(ValueError, match="without a preceding get_buffer"):
+        dec.buffer_updated(1)
+    with pytest.raises(ValueError, match="released"):
+        left[:1] = b"x"  # the region ended with it
+    del left
+    assert receive(dec, frames_of(b"next")) == [b"next"]
