@@ -14,6 +14,15 @@ Then the same servers under load: ``--active`` connections (2 000) each send ``-
 of 16 bytes at once, and the server answers one byte after a connection's last frame; frames per
 second from the first byte sent to the last answer read. (The client shares this machine's
 cores.)
+
+    python benchmarks/connections.py --hold N [--servers NAME ...]
+
+holds N connections at once on one server process (RLIMIT_NOFILE raised to its hard limit) from
+client processes of their own, each connection from one of the 127.0.x.y source addresses (so
+that no address runs out of ephemeral ports); when all are open, a 5-byte message goes out on
+every one and every answer is read, twice. It reports the time to open them, each round's time,
+and the server's memory. A server whose file limit cannot hold N connections is reported, not
+run (and the exit status is 1).
 """
 
 from __future__ import annotations
@@ -22,10 +31,11 @@ import argparse
 import os
 import resource
 import socket
+import struct
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import Any, Optional
 
 SERVERS = [
     "asyncio-streams",
@@ -175,6 +185,13 @@ def rss(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def _abort(sock: socket.socket) -> None:
+    """Close with a reset: no TIME_WAIT left behind to hold this address's ports (a run opens
+    tens of thousands of connections, and the next would find the ports taken)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
 def _send_all_and_wait(socks: list[socket.socket], message: bytes) -> None:
     for sock in socks:
         sock.sendall(message)
@@ -219,7 +236,7 @@ def active(name: str, count: int, frames: int) -> float:
                         left -= 1
         seconds = time.perf_counter() - start
         for sock in socks:
-            sock.close()
+            _abort(sock)
         return count * frames / seconds
     finally:
         server.kill()
@@ -248,11 +265,129 @@ def measure(name: str, count: int) -> tuple[float, float]:
         time.sleep(0.3)
         burst = (rss(server.pid) - base) / count
         for sock in socks:
-            sock.close()
+            _abort(sock)
         return small, burst
     finally:
         server.kill()
         server.wait()
+
+
+# --- many connections held at once ----------------------------------------------------------
+
+PER_ADDRESS = 5_000  # connections from one source address (ephemeral ports: 28 000 here)
+#: Linux: a bound socket takes its port at connect(), unique per peer (not at bind())
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+PER_CLIENT = 10_000  # connections per client process (each has the same file limit)
+MESSAGE = (1).to_bytes(4, "big") + b"x"
+
+
+def client(port: int, count: int, first: int) -> None:
+    """A client process: ``count`` connections, the ``first``-th on, each from its 127.0.x.y
+    source address; a round of messages for each line on stdin, until stdin ends."""
+    _raise_nofile()
+    socks = []
+    for i in range(first, first + count):
+        block = i // PER_ADDRESS
+        address = f"127.0.{1 + block // 250}.{2 + block % 250}"
+        sock = socket.socket()
+        # (closed with a reset however the process ends: see _abort)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if sys.platform == "linux":
+            sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+        sock.bind((address, 0))
+        sock.connect(("127.0.0.1", port))
+        socks.append(sock)
+    print("open", flush=True)
+    while sys.stdin.readline():
+        _send_all_and_wait(socks, MESSAGE)
+        print("served", flush=True)
+    for sock in socks:
+        _abort(sock)
+
+
+def hold(name: str, count: int) -> Optional[dict[str, float]]:
+    """Hold ``count`` connections on one server; None when its file limit cannot."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if count + 64 > hard:
+        return None
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", name, "--every", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    clients: list[subprocess.Popen[str]] = []
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        time.sleep(0.3)
+        base = rss(server.pid)
+        start = time.perf_counter()
+        for first in range(0, count, PER_CLIENT):
+            n = min(PER_CLIENT, count - first)
+            clients.append(
+                subprocess.Popen(
+                    [sys.executable, __file__, "--client", str(port), str(n), str(first)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        for process in clients:
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != "open":
+                raise RuntimeError("a client could not open its connections")
+        result = {"open": time.perf_counter() - start}
+        for round_ in (1, 2):
+            start = time.perf_counter()
+            for process in clients:
+                assert process.stdin is not None
+                process.stdin.write("\n")
+                process.stdin.flush()
+            for process in clients:
+                assert process.stdout is not None
+                if process.stdout.readline().strip() != "served":
+                    raise RuntimeError("a connection was not served")
+            result[f"round {round_}"] = time.perf_counter() - start
+        time.sleep(0.3)
+        result["rss"] = rss(server.pid) - base
+        return result
+    finally:
+        for process in clients:  # stdin ends: the client resets its connections and exits
+            assert process.stdin is not None
+            process.stdin.close()
+        for process in clients:
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        server.kill()
+        server.wait()
+
+
+def report_hold(names: list[str], count: int) -> bool:
+    """Print hold()'s figures for each server; False if a server could not be run."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    print(f"{count} connections held at once by one server process (file limit: {hard})")
+    print(f"{'server':<26} {'open':>8} {'round 1':>9} {'round 2':>9} {'server RSS':>12}")
+    held = True
+    for name in names:
+        result = hold(name, count)
+        if result is None:
+            print(
+                f"{name:<26} not run: RLIMIT_NOFILE's hard limit here is {hard}, and only a "
+                "process with CAP_SYS_RESOURCE may raise it"
+            )
+            held = False
+            continue
+        total = result["rss"]
+        print(
+            f"{name:<26} {result['open']:7.1f}s {result['round 1']:8.2f}s "
+            f"{result['round 2']:8.2f}s {total / 2**20:8.1f} MiB "
+            f"({total / count / 1024:.1f} KiB each)",
+            flush=True,
+        )
+    return held
 
 
 def main() -> None:
@@ -261,13 +396,21 @@ def main() -> None:
     ap.add_argument("--servers", nargs="*", default=SERVERS, choices=SERVERS)
     ap.add_argument("--active", type=int, default=2000)
     ap.add_argument("--frames", type=int, default=500)
+    ap.add_argument("--hold", type=int, help="hold this many connections at once instead")
     ap.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
+    ap.add_argument("--client", type=int, nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--every", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
         serve(args.serve, args.every)
         return
+    if args.client:
+        client(*args.client)
+        return
     _raise_nofile()
+    if args.hold:
+        names = args.servers if args.servers != SERVERS else ["framekit-protocol"]
+        sys.exit(0 if report_hold(names, args.hold) else 1)
     print(f"server RSS growth per connection, {args.connections} connections")
     print(f"{'server':<26} {'after 5 B':>10} {'after 60 KB':>12}")
     for name in args.servers:
