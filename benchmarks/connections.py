@@ -28,6 +28,7 @@ run (and the exit status is 1).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import socket
@@ -397,6 +398,7 @@ def main() -> None:
     ap.add_argument("--active", type=int, default=2000)
     ap.add_argument("--frames", type=int, default=500)
     ap.add_argument("--hold", type=int, help="hold this many connections at once instead")
+    ap.add_argument("--json", help="also write the figures to this file (for the docs' chart)")
     ap.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
     ap.add_argument("--client", type=int, nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--every", type=int, default=1, help=argparse.SUPPRESS)
@@ -411,21 +413,33 @@ def main() -> None:
     if args.hold:
         names = args.servers if args.servers != SERVERS else ["framekit-protocol"]
         sys.exit(0 if report_hold(names, args.hold) else 1)
+    figures: dict[str, Any] = {"connections": args.connections, "active": args.active}
     print(f"server RSS growth per connection, {args.connections} connections")
-    print(f"{'server':<26} {'after 5 B':>10} {'after 60 KB':>12}")
+    print(f"{'server':<26} {'after 5 B':>10} {'after 60 KB':>12}   (x the plain server)")
+    idle: dict[str, tuple[float, float]] = figures.setdefault("idle", {})
     for name in args.servers:
-        small, burst = measure(name, args.connections)
-        print(f"{name:<26} {small / 1024:8.1f} KiB {burst / 1024:10.1f} KiB", flush=True)
+        idle[name] = measure(name, args.connections)
+        small, burst = idle[name]
+        ref = idle.get(_reference(name))
+        ratio = f"   x{small / ref[0]:.2f}  x{burst / ref[1]:.2f}" if ref and ref[0] > 0 else ""
+        print(f"{name:<26} {small / 1024:8.1f} KiB {burst / 1024:10.1f} KiB{ratio}", flush=True)
     print(f"\n{args.active} connections sending {args.frames} frames of 16 B each at once")
-    base: dict[str, float] = {}
+    rates: dict[str, float] = figures.setdefault("frames_per_second", {})
     for name in args.servers:
-        rate = active(name, args.active, args.frames)
-        family = name.split("-")[0] if name.startswith(("uvloop", "trio")) else "asyncio"
-        reference = "trio-plain" if family == "trio" else f"{family}-asyncio-streams"
-        reference = reference.replace("asyncio-asyncio-", "asyncio-")
-        base.setdefault(name, rate)
-        ratio = f"  x{rate / base[reference]:.2f}" if reference in base else ""
-        print(f"{name:<26} {rate / 1e6:8.2f} M frames/s{ratio}", flush=True)
+        rates[name] = active(name, args.active, args.frames)
+        ref_rate = rates.get(_reference(name))
+        ratio = f"  x{rates[name] / ref_rate:.2f}" if ref_rate else ""
+        print(f"{name:<26} {rates[name] / 1e6:8.2f} M frames/s{ratio}", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=1)
+
+
+def _reference(name: str) -> str:
+    """The plain server ``name`` is measured against: asyncio streams on its loop, or trio."""
+    if name.startswith("trio"):
+        return "trio-plain"
+    return "uvloop-asyncio-streams" if name.startswith("uvloop") else "asyncio-streams"
 
 
 if __name__ == "__main__":

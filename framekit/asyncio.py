@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterable
 from typing import Any, Callable, Optional, Union
 
 from ._adapters import adopt_pool, gather, hand_over, ready_frames
@@ -348,32 +348,34 @@ class _StreamProtocol(FramedProtocol):
             self.transport.resume_reading()
             self._reading_paused = False
 
-    async def more(self) -> bool:
-        """Wait for more bytes; False at the end of stream (raising what the end cut short, or
-        the error the connection was lost to)."""
+    def more(self) -> Optional[asyncio.Future[None]]:
+        """A future done when more bytes come, to await; None at the end of stream (raising
+        what the end cut short, or the error the connection was lost to). (A future, not a
+        coroutine: an idle connection's reader then keeps one coroutine less.)"""
         if self._eof or self._dead:
             if self._end_error is not None:
                 error, self._end_error = self._end_error, None
                 raise error
             if self._lost is not None and not self._dead:
                 raise self._lost
-            return False
+            return None
         if self._reading_paused and not self._closing():
             assert self.transport is not None
             self.transport.resume_reading()  # a frame longer than the mark needs its rest
             self._reading_paused = False
+        # (done, or cancelled with the task awaiting it, it is replaced by the next call)
         self._readable = asyncio.get_running_loop().create_future()
-        try:
-            await self._readable
-        finally:
-            self._readable = None
-        return True
+        return self._readable
 
     async def read_many(self, most: Optional[int]) -> list[Frame]:
         while True:
             frames = self.ready(most)
-            if frames or not await self.more():
+            if frames:
                 return frames
+            more = self.more()
+            if more is None:
+                return frames
+            await more
 
     async def drain(self) -> None:
         if self._lost is not None:
@@ -394,13 +396,14 @@ class FrameReader:
     def __init__(self, protocol: _StreamProtocol) -> None:
         self._protocol = protocol
 
-    async def read_frames(self, max_frames: Optional[int] = None) -> list[Frame]:
-        """Every frame ready now (at most ``max_frames``): at least one, waiting when none is;
-        ``[]`` at a clean end of stream. A ``FrameError`` for bad input is raised by the call
-        after the one that returns the frames before it."""
+    def read_frames(self, max_frames: Optional[int] = None) -> Coroutine[Any, Any, list[Frame]]:
+        """``await`` it: every frame ready now (at most ``max_frames``), at least one, waiting
+        when none is; ``[]`` at a clean end of stream. A ``FrameError`` for bad input is raised
+        by the call after the one that returns the frames before it. (It returns the protocol's
+        coroutine itself: a reader waiting on an idle connection holds one coroutine less.)"""
         if max_frames is not None:
             max_frames = check_max_frames(max_frames)
-        return await self._protocol.read_many(max_frames)
+        return self._protocol.read_many(max_frames)
 
     async def read_frame(self) -> Frame:
         """The next frame. ``EOFError`` at a clean end of stream; a ``FrameError`` for bad
@@ -410,8 +413,10 @@ class FrameReader:
             frame = protocol.next_ready()
             if frame is not None:
                 return frame
-            if not await protocol.more():
+            more = protocol.more()
+            if more is None:
                 raise EOFError("end of stream")
+            await more
 
     def set_decoder(self, decoder: Any) -> None:
         """Frame the rest of the stream with ``decoder``: from the byte after the last frame
@@ -434,8 +439,10 @@ class FrameReader:
             frame = protocol.next_ready()
             if frame is not None:
                 return frame
-            if not await protocol.more():
+            more = protocol.more()
+            if more is None:
                 raise StopAsyncIteration
+            await more
 
     @property
     def buffered(self) -> int:
