@@ -11,7 +11,13 @@ sys.path.insert(0, HERE)
 import inspect  # noqa: E402
 from typing import Any, Optional  # noqa: E402
 
-from make_chart import describe_run, make_chart, make_table  # noqa: E402
+from make_chart import (  # noqa: E402
+    describe_run,
+    make_chart,
+    make_connections_chart,
+    make_connections_table,
+    make_table,
+)
 
 import framekit  # noqa: E402
 import framekit._pure  # noqa: E402
@@ -46,6 +52,11 @@ BENCH = os.path.join(HERE, "_data", "bench.json")
 make_chart(BENCH, os.path.join(HERE, "_generated", "perf.png"))
 with open(os.path.join(HERE, "_generated", "perf-table.md"), "w") as _f:
     _f.write(f"Measured with {describe_run(BENCH)}.\n\n{make_table(BENCH)}")
+# The many connections page's, from a committed `benchmarks/connections.py --json` run.
+CONNECTIONS = os.path.join(HERE, "_data", "connections.json")
+make_connections_chart(CONNECTIONS, os.path.join(HERE, "_generated", "connections.png"))
+with open(os.path.join(HERE, "_generated", "connections-table.md"), "w") as _f:
+    _f.write(make_connections_table(CONNECTIONS))
 
 
 def _format(sig: inspect.Signature, skip_self: bool) -> tuple[str, Optional[str]]:

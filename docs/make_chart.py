@@ -95,6 +95,92 @@ def describe_run(source: str) -> str:
     )
 
 
+# servers of benchmarks/connections.py, in order, with their labels
+SERVERS = [
+    ("asyncio-streams", "asyncio streams"),
+    ("framekit-protocol", "framekit FramedProtocol"),
+    ("framekit-streams", "framekit streams"),
+    ("uvloop-asyncio-streams", "uvloop: asyncio streams"),
+    ("uvloop-framekit-protocol", "uvloop: FramedProtocol"),
+    ("uvloop-framekit-streams", "uvloop: framekit streams"),
+    ("trio-plain", "trio, plain"),
+    ("trio-framekit", "trio: FramedStream"),
+]
+
+
+def make_connections_chart(source: str, target: str) -> None:
+    """Writes ``target`` (PNG) from a ``benchmarks/connections.py --json`` run: server memory
+    per idle connection, and frames/s with many connections sending at once."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(source) as f:
+        data = json.load(f)
+    idle: dict[str, list[float]] = data["idle"]
+    rates: dict[str, float] = data["frames_per_second"]
+    present = [(key, label) for key, label in SERVERS if key in idle]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=110)
+    ys = range(len(present))
+    for shift, (index, label) in ((-0.2, (0, "after a 5 B message")), (0.2, (1, "after 60 KB"))):
+        left.barh(
+            [y + shift for y in ys], [idle[k][index] / 1024 for k, _ in present], 0.4, label=label
+        )
+    left.set_yticks(list(ys), [label for _, label in present])
+    left.invert_yaxis()
+    left.set_xscale("log")
+    left.set_xlabel("server RSS per idle connection, KiB (log scale; lower is better)")
+    left.set_title(f"{data['connections']} idle connections")
+    left.legend(fontsize=8)
+    right.barh(list(ys), [rates.get(k, 0.0) / 1e6 for k, _ in present], 0.6, color="tab:green")
+    right.set_yticks(list(ys), [""] * len(present))
+    right.invert_yaxis()
+    right.set_xlabel("million frames / s (higher is better)")
+    right.set_title(f"{data['active']} connections sending at once")
+    for axis in (left, right):
+        axis.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    fig.savefig(target)
+    plt.close(fig)
+
+
+def make_connections_table(source: str) -> str:
+    """The same run as a Markdown table, each framekit server beside the plain one on its loop."""
+    with open(source) as f:
+        data = json.load(f)
+    idle: dict[str, list[float]] = data["idle"]
+    rates: dict[str, float] = data["frames_per_second"]
+    lines = [
+        f"| server | KiB per idle connection, after 5 B | after 60 KB "
+        f"| frames/s, {data['active']} connections sending |",
+        "|---|---|---|---|",
+    ]
+    for key, label in SERVERS:
+        if key not in idle:
+            continue
+        plain = (
+            "trio-plain"
+            if key.startswith("trio")
+            else ("uvloop-asyncio-streams" if key.startswith("uvloop") else "asyncio-streams")
+        )
+        cells = []
+        for value, base in ((idle[key][0], idle[plain][0]), (idle[key][1], idle[plain][1])):
+            ratio = f" ({value / base:.2f} \u00d7)" if key != plain and base > 0 else ""
+            cells.append(f"{value / 1024:.1f}{ratio}")
+        rate = rates.get(key)
+        if rate is None:
+            cells.append("")
+        else:
+            ratio = (
+                f" ({rate / rates[plain]:.1f} \u00d7)" if key != plain and plain in rates else ""
+            )
+            cells.append(f"{rate / 1e6:.2f} M{ratio}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
