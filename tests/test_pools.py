@@ -287,3 +287,25 @@ def test_what_pool_gives_on_each_receive_path(fk: ModuleType) -> None:
     received.get_buffer(16)[:4] = b"\x00\x02hi"
     received.buffer_updated(4)
     assert [bytes(f) for f in received] == [b"hi"] and taken() > 2  # (PyPy's twin: one more)
+
+
+def test_twin_buffer_dropped_while_its_pool_is_busy() -> None:
+    """A collection can finalize a dropped pooled buffer inside any allocation, the pool's own
+    under its lock included (PyPy did, and the server hung): the twin's buffer must give itself
+    back without taking that lock. Run in a subprocess, so that a deadlock fails the test."""
+    import subprocess
+    import sys
+
+    program = (
+        "from framekit import _pure\n"
+        "pool = _pure.BufferPool()\n"
+        "buf = pool.acquire(1000)\n"
+        "with pool._lock:\n"
+        "    del buf  # finalized here, while the pool holds its lock\n"
+        "assert pool.stats.in_use_bytes == 0, pool.stats\n"
+        "assert pool.stats.retained_bytes == 1024, pool.stats\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
