@@ -289,7 +289,7 @@ def test_what_pool_gives_on_each_receive_path(fk: ModuleType) -> None:
     assert [bytes(f) for f in received] == [b"hi"] and taken() > 2  # (PyPy's twin: one more)
 
 
-def test_twin_buffer_dropped_while_its_pool_is_busy() -> None:
+def test_twin_buffer_dropped_while_its_pool_is_busy(tmp_path: Any) -> None:
     """A collection can finalize a dropped pooled buffer inside any allocation, the pool's own
     under its lock included (PyPy did, and the server hung): the twin's buffer must give itself
     back without taking that lock. Run in a subprocess, so that a deadlock fails the test."""
@@ -308,7 +308,7 @@ def test_twin_buffer_dropped_while_its_pool_is_busy() -> None:
         "assert pool.stats.in_use_bytes == 0, pool.stats\n"
         "assert pool.stats.retained_bytes == 1024, pool.stats\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, timeout=30
+    done = subprocess.run(  # (from elsewhere than the checkout: framekit as installed)
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=30, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
