@@ -453,9 +453,12 @@ class _FrameDecoder:
             raise ValueError(C.MSG_AFTER_EOF)
         self._leave_window()
         self._absorb_chunk()
+        # (frames cut in a batch and not yet returned count as held, and the frame after them
+        # is not the next one: the region is then the core's, which holds them uncut)
         if not want:
-            want = C.read_region(self._read_size, self._wpos - self._rpos)
-        want = max(want, self._rest_of_frame())
+            want = C.read_region(self._read_size, self.buffered)
+        if not self._batch_left():
+            want = max(want, self._rest_of_frame())
         self._reserve(want)
         self._window_refs = _refs(self._store)
         self._window = memoryview(self._store)[self._wpos : self._wpos + want]
