@@ -104,10 +104,12 @@ def adopt_pool(decoder: Any, pool: Any) -> None:
     decoder.pool = pool
 
 
-def hand_over(old: Any, new: Any, eof: bool) -> Optional[FrameError]:
-    """Switch decoders mid-stream: ``new`` gets what ``old`` held after the last frame it
-    returned (``detach()``), and the end of stream if it came; the error that end causes, if
-    any, is returned (it comes after the frames ``new`` holds)."""
+def hand_over(old: Any, new: Any, eof: bool, pool: Any) -> Optional[FrameError]:
+    """Switch decoders mid-stream: ``new`` gets the adapter's ``pool`` (``adopt_pool``), what
+    ``old`` held after the last frame it returned (``detach()``), and the end of stream if it
+    came; the error that end causes, if any, is returned (it comes after the frames ``new``
+    holds)."""
+    adopt_pool(new, pool)
     rest = old.detach()
     if rest:
         new.feed(rest)
@@ -169,8 +171,7 @@ class BatchReceiver:
         """Frame the rest of the stream with ``decoder``: from the byte after the last frame
         received (bytes already received included). Switch after ``receive()``: a
         ``receive_many()`` takes every frame ready, and so reads on with the old decoder."""
-        adopt_pool(decoder, self._pool)
-        error = hand_over(self.decoder, decoder, self._eof)
+        error = hand_over(self.decoder, decoder, self._eof, self._pool)
         self.decoder = decoder
         if error is not None and self._pending is None:
             self._pending = error

@@ -118,8 +118,7 @@ class FramedProtocol(asyncio.BufferedProtocol):
         PostgreSQL's startup packet, then its messages; an HTTP upgrade, then WebSocket): it
         gets every byte after the last frame delivered, those already received included.
         Called from :meth:`frame_received`, it applies from the next frame."""
-        adopt_pool(decoder, self._pool)
-        error = hand_over(self.decoder, decoder, self._eof)
+        error = hand_over(self.decoder, decoder, self._eof, self._pool)
         self.decoder = decoder
         if error is not None:
             self.frame_error(error)
@@ -277,7 +276,8 @@ class _StreamProtocol(FramedProtocol):
         return True  # half-close: this side may still write, as with asyncio streams
 
     def set_decoder(self, decoder: Any) -> None:
-        self._end_error = hand_over(self.decoder, decoder, self._eof) or self._end_error
+        error = hand_over(self.decoder, decoder, self._eof, self._pool)
+        self._end_error = error or self._end_error
         self.decoder = decoder
         self._wake()
 

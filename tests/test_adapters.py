@@ -1197,9 +1197,11 @@ def test_asyncio_adapters_share_one_pool_per_process(run: Callable[[Awaitable[An
         gc.collect()
         assert chosen.stats.in_use_bytes == 0, "an idle connection holds no storage"
         assert chosen.stats.retained_bytes > 0, "the storage went back to the pool"
-        # set_decoder(): the new decoder gets the pool too
+        # set_decoder(): the new decoder gets the pool too, on the streams' reader as well
         protocols[0].set_decoder(framekit.LineDecoder())
         assert protocols[0].decoder.pool is chosen
+        reader.set_decoder(framekit.LineDecoder())
+        assert reader.decoder.pool is framekit.shared_pool()
         writer.close()
         await writer.wait_closed()
         server.close()
