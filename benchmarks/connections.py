@@ -431,6 +431,7 @@ def main() -> None:
         ratio = f"  x{rates[name] / ref_rate:.2f}" if ref_rate else ""
         print(f"{name:<26} {rates[name] / 1e6:8.2f} M frames/s{ratio}", flush=True)
     if args.json:
+        figures["plain"] = {name: _reference(name) for name in args.servers}
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=1)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 # contenders drawn, in order, with their legend labels
 SERIES = [
@@ -53,6 +54,12 @@ def make_chart(source: str, target: str) -> None:
     ax.set_title(data.get("title", "framekit beside its peers, one run, 64 KiB reads"))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(ncol=2, fontsize=8)
+    _save(fig, target)
+
+
+def _save(fig: Any, target: str) -> None:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
     fig.savefig(target)
@@ -140,14 +147,12 @@ def make_connections_chart(source: str, target: str) -> None:
     right.set_title(f"{data['active']} connections sending at once")
     for axis in (left, right):
         axis.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
-    fig.savefig(target)
-    plt.close(fig)
+    _save(fig, target)
 
 
 def make_connections_table(source: str) -> str:
-    """The same run as a Markdown table, each framekit server beside the plain one on its loop."""
+    """The same run as a Markdown table, each framekit server beside the plain one on its loop
+    (the run's ``plain``)."""
     with open(source) as f:
         data = json.load(f)
     idle: dict[str, list[float]] = data["idle"]
@@ -160,13 +165,9 @@ def make_connections_table(source: str) -> str:
     for key, label in SERVERS:
         if key not in idle:
             continue
-        plain = (
-            "trio-plain"
-            if key.startswith("trio")
-            else ("uvloop-asyncio-streams" if key.startswith("uvloop") else "asyncio-streams")
-        )
+        plain = data["plain"][key]
         cells = []
-        for value, base in ((idle[key][0], idle[plain][0]), (idle[key][1], idle[plain][1])):
+        for value, base in zip(idle[key], idle[plain]):
             ratio = f" ({value / base:.2f} \u00d7)" if key != plain and base > 0 else ""
             cells.append(f"{value / 1024:.1f}{ratio}")
         rate = rates.get(key)

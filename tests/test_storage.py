@@ -22,12 +22,12 @@ def frames_of(*payloads: bytes) -> bytes:
     return b"".join(struct.pack(">I", len(p)) + p for p in payloads)
 
 
-def receive(dec: Any, data: bytes, sizehint: int = -1) -> list[bytes]:
+def receive(dec: Any, data: bytes) -> list[bytes]:
     """``data`` through get_buffer()/buffer_updated(), as recv_into would; the frames it
     completes, copied (so that no view of the storage stays alive)."""
     view = memoryview(data)
     while view:
-        region = dec.get_buffer(sizehint)
+        region = dec.get_buffer(-1)  # (the adaptive size: write_through_buffer hints len(data))
         n = min(len(region), len(view))
         region[:n] = view[:n]
         del region
