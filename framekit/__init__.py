@@ -76,7 +76,11 @@ FixedLengthDecoder = _impl.FixedLengthDecoder
 LengthFieldDecoder = _impl.LengthFieldDecoder
 LengthFieldEncoder = _impl.LengthFieldEncoder
 LineDecoder = _impl.LineDecoder
+NetstringDecoder = _impl.NetstringDecoder
+NetstringEncoder = _impl.NetstringEncoder
+OctetCountingDecoder = _impl.OctetCountingDecoder
 PooledBuffer = _impl.PooledBuffer
+RespDecoder = _impl.RespDecoder
 RuleDecoder = _impl.RuleDecoder
 Slab = _impl.Slab
 VarintLengthDecoder = _impl.VarintLengthDecoder
@@ -100,10 +104,14 @@ __all__ = [
     "LengthFieldDecoder",
     "LengthFieldEncoder",
     "LineDecoder",
+    "NetstringDecoder",
+    "NetstringEncoder",
+    "OctetCountingDecoder",
     "PoolError",
     "PoolExhaustedError",
     "PoolStats",
     "PooledBuffer",
+    "RespDecoder",
     "RuleDecoder",
     "Slab",
     "SlabRecord",

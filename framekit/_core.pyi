@@ -71,6 +71,45 @@ class RuleDecoder(_FrameDecoder):
         pool: Optional[BufferPool] = None,
     ) -> None: ...
 
+class NetstringDecoder(RuleDecoder):
+    def __init__(
+        self, *, max_frame_length: int = ..., copy: bool = False, pool: Optional[BufferPool] = None
+    ) -> None: ...
+
+class OctetCountingDecoder(RuleDecoder):
+    def __init__(
+        self, *, max_frame_length: int = ..., copy: bool = False, pool: Optional[BufferPool] = None
+    ) -> None: ...
+
+class RespDecoder(RuleDecoder):
+    def __init__(
+        self,
+        *,
+        max_frame_length: int = ...,
+        max_depth: int = 64,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None: ...
+
+class NetstringEncoder:
+    def encode(self, payload: BytesLike) -> bytes: ...
+    def encode_many(self, payloads: Iterable[BytesLike]) -> bytes: ...
+    def decoder(self, **overrides: Any) -> NetstringDecoder: ...
+
+class _Kernel:
+    def __call__(self, buffer: BytesLike) -> Union[int, tuple[int, int, int], None]: ...
+
+class NetstringRule(_Kernel):
+    max_payload: int
+    def __init__(self, max_payload: int = ...) -> None: ...
+
+class OctetCountingRule(_Kernel): ...
+
+class RespRule(_Kernel):
+    max_frame: int
+    max_depth: int
+    def __init__(self, max_frame: int = ..., max_depth: int = 64) -> None: ...
+
 class LengthFieldEncoder:
     def __init__(
         self,

@@ -384,6 +384,10 @@ cdef class _FrameDecoder:
     cdef Py_ssize_t _adjustment_value(self) noexcept:
         return 0
 
+    cdef Py_ssize_t _huge_wire(self) noexcept:
+        """The wire bytes of a frame found too long as PARSE_HUGE (PARSE_HUGE: all that come)."""
+        return PARSE_HUGE
+
     cdef object _corrupt_error(self):
         if self._corruption == SHORT_FRAME:
             msg = C.msg_short_frame(self._bad_total, self._bad_header_end)
@@ -878,7 +882,10 @@ cdef class _FrameDecoder:
 
     cdef int _too_long(self, Py_ssize_t total) except -1:
         """Discard the oversized frame at the read position; raise its error in stream order."""
-        frame_length = self._huge_length() if total == PARSE_HUGE else total
+        frame_length = total
+        if total == PARSE_HUGE:
+            frame_length = self._huge_length()
+            total = self._huge_wire()
         err = FrameTooLongError(frame_length, self._max_frame_length)
         cdef Py_ssize_t remaining = total - self._skip(total)
         if remaining and not self._eof:
@@ -1301,6 +1308,9 @@ cdef class VarintLengthDecoder(_FrameDecoder):
         return total
 
 
+include "_protocol_rules.pxi"
+
+
 cdef inline bint _small_int(object o, long long *value) noexcept:
     """Whether ``o`` is an ``int`` that fits a long long (then stored in ``value``)."""
     cdef int overflow = 0
@@ -1324,20 +1334,40 @@ cdef class RuleDecoder(_FrameDecoder):
     than ``max_frame_length`` bytes held while the rule cannot tell is corrupt."""
 
     cdef object _rule
+    cdef _Kernel _kernel             # the rule's C kernel, if it has one (a protocol's)
     cdef object _index_view          # index(): a read-only view of the data indexed
     cdef object _huge                # the length of a frame too long for _parse to return
+    cdef bint _payload_limit         # max_frame_length bounds the delivered bytes (protocols)
+    cdef Py_ssize_t _undecided_limit  # bytes held while the rule cannot tell yet, at most
+    cdef Py_ssize_t _huge_payload    # with _payload_limit, a payload too long (PARSE_HUGE),
+    cdef Py_ssize_t _huge_total      #   and its frame's wire length
+    cdef Py_ssize_t _undecided       # bytes held when the rule still could not tell: corrupt
 
     def __init__(self, rule, *, max_frame_length=C.DEFAULT_MAX_FRAME_LENGTH, copy=False,
                  pool=None):
         C.check_rule(rule)
-        self._setup(C.check_max_frame_length(max_frame_length, 1), True, copy, pool)
-        self._rule = rule
+        cdef Py_ssize_t max_len = C.check_max_frame_length(max_frame_length, 1)
+        self._use(rule, max_len, copy, pool, -1)
         self._config = (
             ("rule", rule),
             ("max_frame_length", max_frame_length),
             ("copy", copy),
             ("pool", pool),
         )
+
+    cdef int _use(self, object rule, Py_ssize_t max_len, object copy, object pool,
+                  Py_ssize_t overhead) except -1:
+        """Set up for ``rule``. With an ``overhead`` >= 0 (a protocol's decoders), max_len
+        bounds the delivered payload rather than the frame, and up to max_len + overhead bytes
+        may be held while the rule cannot tell yet."""
+        self._setup(max_len, True, copy, pool)
+        self._rule = rule
+        self._kernel = rule if isinstance(rule, _Kernel) else None
+        self._payload_limit = overhead >= 0
+        if self._payload_limit:
+            self._max_total = PARSE_HUGE - 1
+        self._undecided_limit = max_len + (overhead if overhead > 0 else 0)
+        return 0
 
     def index(self, data):
         cdef Py_buffer view
@@ -1350,12 +1380,41 @@ cdef class RuleDecoder(_FrameDecoder):
             self._index_view = None
 
     cdef object _huge_length(self):
-        return self._huge
+        return self._huge_payload if self._huge_total else self._huge
+
+    cdef Py_ssize_t _huge_wire(self) noexcept:
+        return self._huge_total if self._huge_total else PARSE_HUGE
 
     cdef object _corrupt_error(self):
         err = self._raised
         self._raised = None
+        if err is None:  # a kernel's answer
+            if self._undecided:
+                err = CorruptFrameError(C.msg_undecided(self._undecided, self._max_frame_length))
+                self._undecided = 0
+            else:
+                err = self._kernel.error()
         return err
+
+    cdef inline Py_ssize_t _kernel_parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
+        """_parse() with the rule's C kernel: as with a Python rule, without a Python call."""
+        cdef Py_ssize_t cut[2]
+        cdef Py_ssize_t total = self._kernel.scan(p, avail, cut)
+        if total > 0:
+            if self._payload_limit and cut[1] - cut[0] > self._max_frame_length:
+                self._huge_payload = cut[1] - cut[0]
+                self._huge_total = total
+                return PARSE_HUGE
+            return self._known(total, cut[0], cut[1], avail)
+        if total == RULE_BROKEN:
+            return PARSE_CORRUPT
+        if avail > self._undecided_limit:
+            self._undecided = avail
+            return PARSE_CORRUPT
+        if total == RULE_UNDECIDED:
+            return PARSE_UNDECIDED
+        self._scanned = -total
+        return avail + total
 
     cdef object _view_of(self, const unsigned char *p, Py_ssize_t avail):
         """A read-only view of the ``avail`` bytes at ``p``, sharing the memory's owner."""
@@ -1385,8 +1444,10 @@ cdef class RuleDecoder(_FrameDecoder):
         cdef long long n, start, end
         if known < 0:
             return -known
-        if avail < known and avail <= self._max_frame_length:
+        if avail < known and avail <= self._undecided_limit:
             return avail - known
+        if self._kernel is not None:
+            return self._kernel_parse(p, avail)
         try:
             answer = self._rule(self._view_of(p, avail))
             # the common answers, checked here; the rest (and every bad one) by C.rule_answer
@@ -1421,6 +1482,51 @@ cdef class RuleDecoder(_FrameDecoder):
         self._start = got[1]
         self._trim = got[0] - got[2]
         return got[0]
+
+
+# --- protocols (SPEC §8): the engine with the kernels of _protocol_rules.pxi -----------------
+
+
+cdef class NetstringDecoder(RuleDecoder):
+    """djb's netstrings, ``len ":" data ","``; frames are the data. ``max_frame_length`` bounds
+    the data. Corrupt: a length that is not digits, a leading zero (other than ``0:``), more
+    than 18 digits, a missing trailing comma."""
+
+    def __init__(self, *, max_frame_length=P.DEFAULT_NETSTRING_MAX, copy=False, pool=None):
+        max_len, self._config = P.netstring_setup(max_frame_length, copy, pool)
+        self._use(NetstringRule(max_len), max_len, copy, pool, P.NETSTRING_OVERHEAD)
+
+
+cdef class OctetCountingDecoder(RuleDecoder):
+    """Syslog over TCP with octet counting (RFC 6587 §3.4.1), ``MSG-LEN SP SYSLOG-MSG``; frames
+    are the messages. ``max_frame_length`` bounds the message. Corrupt: a count that is not
+    digits, starts with 0 or has more than 10 digits, or no space after it."""
+
+    def __init__(self, *, max_frame_length=P.DEFAULT_SYSLOG_MAX, copy=False, pool=None):
+        max_len, self._config = P.octet_counting_setup(max_frame_length, copy, pool)
+        self._use(OctetCountingRule(), max_len, copy, pool, P.OCTET_OVERHEAD)
+
+
+cdef class RespDecoder(RuleDecoder):
+    """Redis' RESP2 and RESP3: each frame is one complete top-level value, its wire bytes whole
+    (``*2\\r\\n$3\\r\\nGET...``), aggregates nested up to ``max_depth``. Corrupt: an unknown type
+    byte, a bad length, a missing CRLF, nesting past ``max_depth``, a string inside an aggregate
+    that would take the value past ``max_frame_length``."""
+
+    def __init__(self, *, max_frame_length=P.DEFAULT_RESP_MAX, max_depth=P.DEFAULT_RESP_DEPTH,
+                 copy=False, pool=None):
+        max_len, depth, self._config = P.resp_setup(max_frame_length, max_depth, copy, pool)
+        self._use(RespRule(max_len, depth), max_len, copy, pool, -1)
+
+
+class NetstringEncoder(P.NetstringEncoding):
+    """Payloads as netstrings, ``len ":" data ","``."""
+
+    __slots__ = ()
+
+    def decoder(self, **overrides):
+        """The decoder that reads back what this encoder writes."""
+        return NetstringDecoder(**overrides)
 
 
 cdef class FixedLengthDecoder(_FrameDecoder):

@@ -54,6 +54,18 @@ KINDS: tuple[Kind, ...] = (
         {"type": int, "metavar": "N", "help": "frames of N bytes"}, frozenset(),
     ),
     Kind(
+        "netstring", "NetstringDecoder", "NetstringEncoder", "--netstring",
+        {"action": "store_true", "help": "netstrings: len ':' data ','"}, _LIMIT,
+    ),
+    Kind(
+        "octet", "OctetCountingDecoder", None, "--octet-counting",
+        {"action": "store_true", "help": "syslog over TCP, octet counting (RFC 6587)"}, _LIMIT,
+    ),
+    Kind(
+        "resp", "RespDecoder", None, "--resp",
+        {"action": "store_true", "help": "Redis' RESP2/RESP3: one value per frame"}, _LIMIT,
+    ),
+    Kind(
         "rule", "RuleDecoder", None, "--rule",
         {"metavar": "MODULE:FUNCTION", "help": "a framing rule of your own (see RuleDecoder)"},
         _LIMIT,

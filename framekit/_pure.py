@@ -26,7 +26,9 @@ from operator import add
 from typing import Any, Callable, Literal, Optional, Union
 
 from . import _contract as C
+from . import _protocols as P
 from ._contract import PoolStats, SlabRecord
+from ._protocols import NetstringRule, OctetCountingRule, RespRule
 from .errors import (
     CorruptFrameError,
     DoubleFreeError,
@@ -45,7 +47,14 @@ __all__ = [
     "LengthFieldDecoder",
     "LengthFieldEncoder",
     "LineDecoder",
+    "NetstringDecoder",
+    "NetstringEncoder",
+    "NetstringRule",
+    "OctetCountingDecoder",
+    "OctetCountingRule",
     "PooledBuffer",
+    "RespDecoder",
+    "RespRule",
     "RuleDecoder",
     "Slab",
     "SlabRecord",
@@ -60,6 +69,9 @@ _OVERSIZED = -(1 << 62)
 _RAISED = _OVERSIZED + 1
 #: _parse(): a framing rule cannot tell yet how long the frame is (a need of at least 1 byte).
 _UNDECIDED = _OVERSIZED + 2
+#: _parse(): a protocol's frame whose payload is too long (``self._huge``); its wire length is
+#: ``self._huge_total``. Above every wire length a decoder accepts.
+_HUGE = 1 << 62
 #: At most this many frames are cut at once: fewer than the cyclic GC's first threshold (700
 #: allocations), so that frames alive together are not promoted to older generations.
 _BATCH = range(256)
@@ -652,7 +664,10 @@ class _FrameDecoder:
 
     def _too_long(self, total: int) -> None:
         """Discard the oversized frame at the read position; raise its error in stream order."""
-        err = FrameTooLongError(total, self._max_frame_length)
+        length = total
+        if total == _HUGE:  # a protocol's payload too long: its length, and the wire bytes
+            length, total = self._huge_lengths()
+        err = FrameTooLongError(length, self._max_frame_length)
         remaining = total - self._skip(total)
         if remaining and not self._eof:
             self._discard = remaining
@@ -660,6 +675,10 @@ class _FrameDecoder:
                 self._discard_error = err
                 return
         raise err
+
+    def _huge_lengths(self) -> tuple[int, int]:
+        """The length of the payload found too long (``_HUGE``), and of its frame's wire bytes."""
+        raise AssertionError("only a protocol's rule reports a payload too long")
 
     def _skip(self, n: int) -> int:
         """Drop up to ``n`` buffered bytes; return how many were dropped."""
@@ -1104,7 +1123,7 @@ class RuleDecoder(_FrameDecoder):
     A frame longer than ``max_frame_length`` is a ``FrameTooLongError`` and is discarded; more
     than ``max_frame_length`` bytes held while the rule cannot tell is corrupt."""
 
-    __slots__ = ("_rule",)
+    __slots__ = ("_huge", "_huge_total", "_payload_limit", "_rule", "_undecided_limit")
 
     def __init__(
         self,
@@ -1116,8 +1135,7 @@ class RuleDecoder(_FrameDecoder):
     ) -> None:
         C.check_rule(rule)
         max_len = C.check_max_frame_length(max_frame_length, 1)
-        super().__init__(max_len, True, copy, pool=pool)
-        self._rule = rule
+        self._use(rule, max_len, copy, pool, None)
         self._config = (
             ("rule", rule),
             ("max_frame_length", max_frame_length),
@@ -1125,13 +1143,36 @@ class RuleDecoder(_FrameDecoder):
             ("pool", pool),
         )  # for repr()
 
+    def _use(
+        self,
+        rule: Callable[[memoryview], Any],
+        max_len: int,
+        copy: bool,
+        pool: Optional[BufferPool],
+        overhead: Optional[int],
+    ) -> None:
+        """Set up for ``rule``. With an ``overhead`` (a protocol's decoders), max_len bounds
+        the delivered payload rather than the frame, and up to max_len + overhead bytes may be
+        held while the rule cannot tell yet."""
+        payload_limit = overhead is not None
+        super().__init__(
+            max_len, True, copy, pool=pool, max_total=_HUGE - 1 if payload_limit else None
+        )
+        self._rule = rule
+        self._payload_limit = payload_limit
+        self._undecided_limit = max_len + (overhead or 0)
+        self._huge = self._huge_total = 0
+
+    def _huge_lengths(self) -> tuple[int, int]:
+        return self._huge, self._huge_total
+
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         # self._scanned: > 0, the rule asked for that many bytes; < 0, it gave the length
         avail = end - pos
         known = self._scanned
         if known < 0:
             return -known
-        if avail < known and avail <= self._max_frame_length:
+        if avail < known and avail <= self._undecided_limit:
             return avail - known
         if buf is self._store:
             view = self._store_view
@@ -1149,13 +1190,16 @@ class RuleDecoder(_FrameDecoder):
             self._raised = exc
             return _RAISED
         if answer is None or answer[0] < 0:
-            if avail > self._max_frame_length:
+            if avail > self._undecided_limit:
                 raise CorruptFrameError(C.msg_undecided(avail, self._max_frame_length))
             if answer is None:
                 return _UNDECIDED
             self._scanned = -answer[0]
             return avail + answer[0]
         total, self._start, stop = answer
+        if self._payload_limit and stop - self._start > self._max_frame_length:
+            self._huge, self._huge_total = stop - self._start, total
+            return _HUGE
         self._trim = total - stop
         if avail < total <= self._max_total:
             self._scanned = -total
@@ -1170,6 +1214,7 @@ class RuleDecoder(_FrameDecoder):
         # runs the rule again and says what is wrong with its answer)
         rule = self._rule
         largest = self._max_total
+        payload = self._max_frame_length if self._payload_limit else largest
         frames: list[C.Frame] = []
         sizes = self._batch_sizes = []
         self._batch_extra = 0
@@ -1190,6 +1235,7 @@ class RuleDecoder(_FrameDecoder):
                     and type(stop) is int
                     and 0 <= start <= stop <= total <= avail
                     and 0 < total <= largest
+                    and stop - start <= payload
                 ):
                     break
             elif type(answer) is int and 0 < answer <= avail and answer <= largest:
@@ -1519,6 +1565,75 @@ class DelimiterEncoder:
     def decoder(self, **overrides: object) -> DelimiterDecoder:
         """The decoder that reads back exactly what this encoder writes (given ``check``)."""
         return DelimiterDecoder(self._delimiter, **overrides)  # type: ignore[arg-type]
+
+
+# --- protocols (SPEC §8): the engine with framekit._protocols' rules ----------------------------
+
+
+class NetstringDecoder(RuleDecoder):
+    """djb's netstrings, ``len ":" data ","``; frames are the data. ``max_frame_length`` bounds
+    the data. Corrupt: a length that is not digits, a leading zero (other than ``0:``), more
+    than 18 digits, a missing trailing comma."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        *,
+        max_frame_length: int = P.DEFAULT_NETSTRING_MAX,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None:
+        max_len, self._config = P.netstring_setup(max_frame_length, copy, pool)
+        self._use(P.NetstringRule(max_len), max_len, copy, pool, P.NETSTRING_OVERHEAD)
+
+
+class OctetCountingDecoder(RuleDecoder):
+    """Syslog over TCP with octet counting (RFC 6587 §3.4.1), ``MSG-LEN SP SYSLOG-MSG``; frames
+    are the messages. ``max_frame_length`` bounds the message. Corrupt: a count that is not
+    digits, starts with 0 or has more than 10 digits, or no space after it."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        *,
+        max_frame_length: int = P.DEFAULT_SYSLOG_MAX,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None:
+        max_len, self._config = P.octet_counting_setup(max_frame_length, copy, pool)
+        self._use(P.OctetCountingRule(), max_len, copy, pool, P.OCTET_OVERHEAD)
+
+
+class RespDecoder(RuleDecoder):
+    """Redis' RESP2 and RESP3: each frame is one complete top-level value, its wire bytes whole
+    (``*2\\r\\n$3\\r\\nGET...``), aggregates nested up to ``max_depth``. Corrupt: an unknown type
+    byte, a bad length, a missing CRLF, nesting past ``max_depth``, a string inside an aggregate
+    that would take the value past ``max_frame_length``."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        *,
+        max_frame_length: int = P.DEFAULT_RESP_MAX,
+        max_depth: int = P.DEFAULT_RESP_DEPTH,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None:
+        max_len, depth, self._config = P.resp_setup(max_frame_length, max_depth, copy, pool)
+        self._use(P.RespRule(max_len, depth), max_len, copy, pool, None)
+
+
+class NetstringEncoder(P.NetstringEncoding):
+    """Payloads as netstrings, ``len ":" data ","``."""
+
+    __slots__ = ()
+
+    def decoder(self, **overrides: Any) -> NetstringDecoder:
+        """The decoder that reads back what this encoder writes."""
+        return NetstringDecoder(**overrides)
 
 
 # --- encoders -----------------------------------------------------------------------------------

@@ -347,6 +347,87 @@ def rule_streams(cfg: dict[str, Any]) -> st.SearchStrategy[bytes]:
     )
 
 
+@st.composite
+def netstring_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``NetstringDecoder``."""
+    return {"max_frame_length": draw(st.integers(0, 40)), "copy": draw(st.booleans())}
+
+
+def _counted(header: Callable[[bytes], bytes]) -> st.SearchStrategy[bytes]:
+    """Streams of payloads framed by ``header`` (some longer than a configuration's limit), with
+    now and then bytes of the header's alphabet that may or may not be one."""
+    framed = st.binary(max_size=50).map(header)
+    junk = st.lists(st.sampled_from(list(b"0123456789:, x")), max_size=6).map(bytes)
+    return st.lists(st.one_of(framed, framed, framed, junk), max_size=10).map(b"".join)
+
+
+@st.composite
+def netstring_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """Netstrings (some too long), and bytes that may break the rules."""
+    return draw(_counted(lambda p: b"%d:%s," % (len(p), p)))
+
+
+@st.composite
+def octet_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``OctetCountingDecoder``."""
+    return {"max_frame_length": draw(st.integers(1, 40)), "copy": draw(st.booleans())}
+
+
+@st.composite
+def octet_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """Octet-counted messages (some too long), and bytes that may break the rules."""
+    return draw(_counted(lambda p: b"%d %s" % (len(p), p) if p else b"1 x"))
+
+
+def resp_values(max_leaves: int = 12) -> st.SearchStrategy[bytes]:
+    """RESP2 and RESP3 values, wire bytes: every type, nested, bulk strings of any bytes."""
+    line = st.binary(max_size=8).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
+    leaf = st.one_of(
+        st.tuples(st.sampled_from(list(b"+-:_,#(")), line).map(lambda t: bytes([t[0]]) + t[1]),
+        st.tuples(st.sampled_from(list(b"$!=")), st.binary(max_size=20)).map(
+            lambda t: b"%c%d\r\n%s" % (t[0], len(t[1]), t[1])
+        ),
+        st.sampled_from([b"$-1", b"*-1"]),
+    )
+
+    def end(value: bytes) -> bytes:
+        return value + b"\r\n"
+
+    def aggregate(children: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+        return st.tuples(st.sampled_from(list(b"*~>%|")), st.lists(children, max_size=4)).map(
+            _aggregate
+        )
+
+    return st.recursive(leaf.map(end), aggregate, max_leaves=max_leaves)
+
+
+def _aggregate(parts: tuple[int, list[bytes]]) -> bytes:
+    kind, children = parts
+    if kind in b"%|":
+        children = children[: len(children) // 2 * 2]
+    count = len(children) // 2 if kind in b"%|" else len(children)
+    body = b"%c%d\r\n" % (kind, count) + b"".join(children)
+    return body + b"+v\r\n" if kind == ord("|") else body  # an attribute precedes a value
+
+
+@st.composite
+def resp_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``RespDecoder``."""
+    return {
+        "max_frame_length": draw(st.integers(1, 200)),
+        "max_depth": draw(st.integers(1, 4)),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def resp_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """RESP values, and now and then bytes that may break the rules."""
+    junk = st.lists(st.sampled_from(list(b"+$*%|:-1\r\nx")), max_size=5).map(bytes)
+    pieces = draw(st.lists(st.one_of(resp_values(), resp_values(), junk), max_size=6))
+    return b"".join(pieces)
+
+
 #: each kind's strategies: (configurations, streams that fit one), by its short name
 STRATEGIES: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]] = {
     "length": (length_field_configs, length_field_streams),
@@ -355,6 +436,9 @@ STRATEGIES: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]]
     "line": (line_configs, delimited_streams),
     "fixed": (fixed_configs, fixed_streams),
     "rule": (rule_configs, rule_streams),
+    "netstring": (netstring_configs, netstring_streams),
+    "octet": (octet_configs, octet_streams),
+    "resp": (resp_configs, resp_streams),
 }
 
 #: decoder class name -> (configurations, streams that fit one), for every kind framekit has

@@ -67,6 +67,13 @@ def config(fdp: atheris.FuzzedDataProvider, kind: str) -> dict[str, Any]:
         }
     if kind == "fixed":
         return {"frame_length": fdp.ConsumeIntInRange(1, 9)}
+    if kind in ("netstring", "octet"):
+        return {"max_frame_length": fdp.ConsumeIntInRange(kind == "octet", 60)}
+    if kind == "resp":
+        return {
+            "max_frame_length": fdp.ConsumeIntInRange(1, 300),
+            "max_depth": fdp.ConsumeIntInRange(1, 5),
+        }
     raise AssertionError(f"a kind of decoder the harness does not know: {kind}")
 
 

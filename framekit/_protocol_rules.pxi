@@ -1,0 +1,315 @@
+# The C kernels of the protocols' framing rules (SPEC §8), included by _core.pyx.
+#
+# Each answers exactly as its pure-Python rule in framekit/_protocols.py (the twin's), with the
+# same messages: tests/test_protocols.py feeds both random bytes. RuleDecoder calls a kernel's
+# scan() directly; calling the kernel object from Python answers as a Python rule does.
+
+from . import _protocols as P
+
+# the rules' constants and codes, as C values (a module attribute lookup per scan is slow)
+cdef Py_ssize_t NETSTRING_DIGITS = P.NETSTRING_DIGITS
+cdef Py_ssize_t NETSTRING_LEADING_ZERO = P.NETSTRING_LEADING_ZERO
+cdef Py_ssize_t NETSTRING_NOT_A_NUMBER = P.NETSTRING_NOT_A_NUMBER
+cdef Py_ssize_t NETSTRING_NO_COMMA = P.NETSTRING_NO_COMMA
+cdef Py_ssize_t NETSTRING_TOO_MANY_DIGITS = P.NETSTRING_TOO_MANY_DIGITS
+cdef Py_ssize_t OCTET_DIGITS = P.OCTET_DIGITS
+cdef Py_ssize_t OCTET_LEADING_ZERO = P.OCTET_LEADING_ZERO
+cdef Py_ssize_t OCTET_NOT_A_COUNT = P.OCTET_NOT_A_COUNT
+cdef Py_ssize_t OCTET_NO_SPACE = P.OCTET_NO_SPACE
+cdef Py_ssize_t OCTET_TOO_MANY_DIGITS = P.OCTET_TOO_MANY_DIGITS
+cdef Py_ssize_t RESP_BAD_LENGTH = P.RESP_BAD_LENGTH
+cdef Py_ssize_t RESP_DIGITS = P.RESP_DIGITS
+cdef Py_ssize_t RESP_NESTED_TOO_LONG = P.RESP_NESTED_TOO_LONG
+cdef Py_ssize_t RESP_NO_CRLF = P.RESP_NO_CRLF
+cdef Py_ssize_t RESP_TOO_DEEP = P.RESP_TOO_DEEP
+cdef Py_ssize_t RESP_TOO_LONG = P.RESP_TOO_LONG
+cdef Py_ssize_t RESP_UNKNOWN_TYPE = P.RESP_UNKNOWN_TYPE
+
+cdef enum:
+    RULE_UNDECIDED = -1             # scan(): the rule cannot tell yet
+    RULE_BROKEN = 0                 # scan(): corrupt; error() says how
+    CR = 13
+    LF = 10
+
+
+cdef class _Kernel:
+    """A framing rule with a C kernel. ``scan(p, avail, cut)`` answers the wire length of the
+    frame at ``p`` (>= 1; the delivered bytes are ``[cut[0], cut[1])``), ``-k`` (it needs ``k``
+    bytes in all, ``k > avail``), RULE_UNDECIDED or RULE_BROKEN."""
+
+    cdef int _code                  # the rule broken, P.<CODE>
+    cdef Py_ssize_t _at             # where in the frame
+    cdef long long _value           # the byte or length concerned
+
+    cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
+                         Py_ssize_t *cut) noexcept:
+        return RULE_UNDECIDED
+
+    cdef inline Py_ssize_t _broken(self, int code, Py_ssize_t at, long long value) noexcept:
+        self._code = code
+        self._at = at
+        self._value = value
+        return RULE_BROKEN
+
+    cdef object error(self):
+        """The CorruptFrameError of the last scan that answered RULE_BROKEN."""
+        return CorruptFrameError(P.message(self._code, self._at, self._value))
+
+    cdef int _count(self, const unsigned char *p, Py_ssize_t avail, Py_ssize_t max_digits,
+                    unsigned char end_byte, int not_number, int leading_zero, int too_many,
+                    int wrong_end, Py_ssize_t *size, Py_ssize_t *digits) noexcept:
+        """The decimal count at ``p`` up to ``end_byte`` (_protocols._count): 1 and ``size``/``digits``
+        set, RULE_UNDECIDED or RULE_BROKEN."""
+        cdef Py_ssize_t n = avail if avail < max_digits + 1 else max_digits + 1
+        cdef Py_ssize_t k, value = 0
+        cdef unsigned char byte
+        cdef bint zero_ok = leading_zero == NETSTRING_LEADING_ZERO
+        for k in range(n):
+            byte = p[k]
+            if byte == end_byte and k:
+                size[0] = value
+                digits[0] = k
+                return 1
+            if byte < 48 or byte > 57:
+                return self._broken(wrong_end if k else not_number, k, byte)
+            if p[0] == 48 and (k == 1 or not zero_ok):
+                return self._broken(leading_zero, 0, 0)
+            if k == max_digits:
+                return self._broken(too_many, k, 0)
+            value = value * 10 + (byte - 48)
+        return RULE_UNDECIDED
+
+    def __call__(self, buffer):
+        """The rule's answer for ``buffer`` (the bytes from a frame's first byte), as a
+        ``RuleDecoder`` rule answers."""
+        cdef Py_buffer view
+        cdef Py_ssize_t cut[2]
+        cdef Py_ssize_t total
+        _get_payload(buffer, &view)
+        try:
+            total = self.scan(<const unsigned char *>view.buf, view.len, cut)
+        finally:
+            PyBuffer_Release(&view)
+        if total == RULE_BROKEN:
+            raise self.error()
+        if total == RULE_UNDECIDED:
+            return None
+        if total < 0:
+            return total
+        return (total, cut[0], cut[1])
+
+
+cdef class NetstringRule(_Kernel):
+    """djb's netstrings (_protocols.NetstringRule, in C)."""
+
+    cdef readonly Py_ssize_t max_payload
+
+    def __init__(self, Py_ssize_t max_payload=P.DEFAULT_NETSTRING_MAX):
+        self.max_payload = max_payload
+
+    def __repr__(self):
+        return f"NetstringRule({self.max_payload})"
+
+    cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
+                         Py_ssize_t *cut) noexcept:
+        cdef Py_ssize_t size, digits, start, total
+        cdef int found = self._count(
+            p, avail, NETSTRING_DIGITS, 58, NETSTRING_NOT_A_NUMBER,
+            NETSTRING_LEADING_ZERO, NETSTRING_TOO_MANY_DIGITS, NETSTRING_NOT_A_NUMBER,
+            &size, &digits,
+        )
+        if found != 1:
+            return found
+        start = digits + 1
+        total = start + size + 1
+        if size <= self.max_payload:
+            if avail < total:
+                return -total
+            if p[total - 1] != 44:  # ','
+                return self._broken(NETSTRING_NO_COMMA, total - 1, p[total - 1])
+        cut[0] = start
+        cut[1] = start + size
+        return total
+
+
+cdef class OctetCountingRule(_Kernel):
+    """Syslog octet counting (_protocols.OctetCountingRule, in C)."""
+
+    def __repr__(self):
+        return "OctetCountingRule()"
+
+    cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
+                         Py_ssize_t *cut) noexcept:
+        cdef Py_ssize_t size, digits
+        cdef int found = self._count(
+            p, avail, OCTET_DIGITS, 32, OCTET_NOT_A_COUNT, OCTET_LEADING_ZERO,
+            OCTET_TOO_MANY_DIGITS, OCTET_NO_SPACE, &size, &digits,
+        )
+        if found != 1:
+            return found
+        cut[0] = digits + 1
+        cut[1] = digits + 1 + size
+        return digits + 1 + size
+
+
+cdef inline bint _is_line(unsigned char kind) noexcept:
+    return (kind == 43 or kind == 45 or kind == 58 or kind == 95 or kind == 44 or kind == 35
+            or kind == 40)  # + - : _ , # (
+
+
+cdef inline bint _is_string(unsigned char kind) noexcept:
+    return kind == 36 or kind == 33 or kind == 61  # $ ! =
+
+
+cdef inline int _elements(unsigned char kind) noexcept:
+    """Elements per count of an aggregate type (0: not one)."""
+    if kind == 42 or kind == 126 or kind == 62:  # * ~ >
+        return 1
+    if kind == 37 or kind == 124:  # % |
+        return 2
+    return 0
+
+
+cdef class RespRule(_Kernel):
+    """Redis' RESP2 and RESP3 (_protocols.RespRule, in C): the open aggregates' element counts are a
+    stack of ``max_depth`` entries held by the rule."""
+
+    cdef readonly Py_ssize_t max_frame
+    cdef readonly Py_ssize_t max_depth
+    cdef int64_t *_counts           # elements still to come in each open aggregate
+    cdef char *_attributes          # whether that aggregate is an attribute
+
+    def __cinit__(self, *args, **kwargs):
+        self._counts = NULL
+        self._attributes = NULL
+
+    def __init__(self, Py_ssize_t max_frame=P.DEFAULT_RESP_MAX,
+                 Py_ssize_t max_depth=P.DEFAULT_RESP_DEPTH):
+        if not 1 <= max_depth <= P.MAX_RESP_DEPTH:
+            raise ValueError(f"max_depth must be in 1..{P.MAX_RESP_DEPTH}, got {max_depth}")
+        PyMem_Free(self._counts)
+        PyMem_Free(self._attributes)
+        self._counts = <int64_t *>PyMem_Malloc(max_depth * sizeof(int64_t))
+        self._attributes = <char *>PyMem_Malloc(max_depth)
+        if self._counts == NULL or self._attributes == NULL:
+            raise MemoryError()
+        self.max_frame = max_frame
+        self.max_depth = max_depth
+
+    def __dealloc__(self):
+        PyMem_Free(self._counts)
+        PyMem_Free(self._attributes)
+
+    def __repr__(self):
+        return f"RespRule({self.max_frame}, {self.max_depth})"
+
+    cdef Py_ssize_t _number(self, const unsigned char *p, Py_ssize_t i, Py_ssize_t avail,
+                            int64_t *value) noexcept:
+        """The length or count whose digits start at ``i`` (_protocols.RespRule._number): where its
+        line ends (past the CRLF), RULE_UNDECIDED or RULE_BROKEN."""
+        cdef Py_ssize_t n = avail - i
+        cdef Py_ssize_t j = 0, digits = 0
+        cdef bint negative = False
+        cdef int64_t v = 0
+        if n > RESP_DIGITS + 3:
+            n = RESP_DIGITS + 3
+        if n and p[i] == 45:  # '-'
+            negative = True
+            j = 1
+        while j < n and 48 <= p[i + j] <= 57:
+            if digits == RESP_DIGITS:
+                return self._broken(RESP_BAD_LENGTH, i + j, 0)
+            v = v * 10 + (p[i + j] - 48)
+            j += 1
+            digits += 1
+        if j == n:
+            return RULE_UNDECIDED
+        if p[i + j] != CR or not digits:
+            return self._broken(RESP_BAD_LENGTH, i + j, 0)
+        if j + 1 == n:
+            return RULE_UNDECIDED
+        if p[i + j + 1] != LF:
+            return self._broken(RESP_NO_CRLF, i + j + 1, 0)
+        value[0] = -v if negative else v
+        return i + j + 2
+
+    cdef inline Py_ssize_t _more(self, Py_ssize_t avail, bint cut_short) noexcept:
+        """The answer when the value needs more than the ``avail`` bytes read."""
+        if cut_short:
+            return self._broken(RESP_TOO_LONG, avail, self.max_frame)
+        return -(avail + 1)
+
+    cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
+                         Py_ssize_t *cut) noexcept:
+        cdef Py_ssize_t i = 0, j, next_i, end
+        cdef Py_ssize_t depth = 0
+        cdef int64_t value
+        cdef unsigned char kind
+        cdef bint cut_short = avail > self.max_frame
+        if cut_short:
+            avail = self.max_frame
+        while True:
+            if i == avail:
+                return self._more(avail, cut_short)
+            kind = p[i]
+            if _is_line(kind):
+                j = i + 1
+                while j < avail and p[j] != CR and p[j] != LF:
+                    j += 1
+                if j == avail:
+                    return self._more(avail, cut_short)
+                if p[j] == LF:
+                    return self._broken(RESP_NO_CRLF, j, 0)
+                if j + 1 == avail:
+                    return self._more(avail, cut_short)
+                if p[j + 1] != LF:
+                    return self._broken(RESP_NO_CRLF, j + 1, 0)
+                i = j + 2
+            elif _is_string(kind) or _elements(kind):
+                next_i = self._number(p, i + 1, avail, &value)
+                if next_i == RULE_UNDECIDED:
+                    return self._more(avail, cut_short)
+                if next_i == RULE_BROKEN:
+                    return RULE_BROKEN
+                if value < 0:
+                    if value != -1 or (kind != 36 and kind != 42):  # '$' and '*' may be null
+                        return self._broken(RESP_BAD_LENGTH, i + 1, 0)
+                    i = next_i
+                elif _is_string(kind):
+                    end = next_i + value + 2
+                    if end > self.max_frame:
+                        if depth:
+                            return self._broken(RESP_NESTED_TOO_LONG, i, value)
+                        cut[0] = 0
+                        cut[1] = end
+                        return end
+                    if end > avail:
+                        return -end
+                    if p[end - 2] != CR or p[end - 1] != LF:
+                        return self._broken(RESP_NO_CRLF, end - 2, 0)
+                    i = end
+                else:
+                    if depth == self.max_depth:
+                        return self._broken(RESP_TOO_DEEP, i, self.max_depth)
+                    i = next_i
+                    if value:
+                        self._counts[depth] = value * _elements(kind)
+                        self._attributes[depth] = kind == 124
+                        depth += 1
+                        continue
+                    if kind == 124:
+                        continue  # an empty attribute: the value it belongs to follows
+            else:
+                return self._broken(RESP_UNKNOWN_TYPE, i, kind)
+            # a value ended at i: it completes the aggregates it ends
+            while depth:
+                self._counts[depth - 1] -= 1
+                if self._counts[depth - 1]:
+                    break
+                depth -= 1
+                if self._attributes[depth]:
+                    break  # the value the attribute belongs to comes next
+            else:
+                cut[0] = 0
+                cut[1] = i
+                return i

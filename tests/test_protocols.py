@@ -1,0 +1,324 @@
+"""Protocol decoders on the engine (SPEC §8): netstrings, syslog octet counting, RESP.
+
+The C kernels answer as the pure rules on random bytes; each corruption rule has a test; the
+decoders keep every guarantee of the engine (split invariance is in test_properties.py, which
+reads framekit._kinds)."""
+
+from __future__ import annotations
+
+import io
+import sys
+from types import ModuleType
+from typing import Any, Callable
+
+import pytest
+from conftest import IMPLEMENTATIONS
+from hypothesis import given
+from hypothesis import strategies as st
+
+from framekit import _protocols as P
+from framekit.__main__ import main
+from framekit.errors import CorruptFrameError, FrameTooLongError, IncompleteFrameError
+from framekit.testing import assert_split_invariant, frames_and_errors, resp_values, splits
+
+
+def events(decoder: Any, data: bytes) -> list[Any]:
+    return frames_and_errors(decoder, [data])
+
+
+def corrupt(message: str) -> tuple[str, str]:
+    return ("corrupt", message)
+
+
+# --- the kernels answer as the pure rules --------------------------------------------------------
+
+
+def _answer(rule: Callable[[memoryview], Any], data: bytes) -> Any:
+    try:
+        return rule(memoryview(data).toreadonly())
+    except CorruptFrameError as err:
+        return ("corrupt", str(err))
+
+
+RULES: dict[str, Callable[[ModuleType, dict[str, int]], Any]] = {
+    "netstring": lambda m, c: m.NetstringRule(c["limit"]),
+    "octet": lambda m, c: m.OctetCountingRule(),
+    "resp": lambda m, c: m.RespRule(c["limit"], c["depth"]),
+}
+_ALPHABETS = {
+    "netstring": b"0123456789:,x",
+    "octet": b"0123456789 x",
+    "resp": b"+-:_,#($!=*~>%|0123456789\r\n?x",
+}
+
+
+@pytest.mark.skipif("cython" not in IMPLEMENTATIONS, reason="needs the compiled core")
+@pytest.mark.parametrize("kind", sorted(RULES))
+@given(data=st.data())
+def test_kernels_answer_as_the_pure_rules(kind: str, data: st.DataObject) -> None:
+    core = IMPLEMENTATIONS["cython"]
+    cfg = {"limit": data.draw(st.integers(0, 80)), "depth": data.draw(st.integers(1, 5))}
+    alphabet = _ALPHABETS[kind]
+    wire = data.draw(
+        st.one_of(
+            st.lists(st.sampled_from(list(alphabet)), min_size=1, max_size=60).map(bytes),
+            resp_values().map(lambda v: v[: data.draw(st.integers(1, max(1, len(v))))]),
+            st.binary(min_size=1, max_size=40),
+        )
+    )
+    ours, theirs = RULES[kind](core, cfg), RULES[kind](P, cfg)
+    assert _answer(ours, wire) == _answer(theirs, wire), (cfg, wire)
+    assert repr(ours) == repr(theirs)
+
+
+# --- netstrings ---------------------------------------------------------------------------------
+
+
+def test_netstrings(fk: ModuleType) -> None:
+    dec = fk.NetstringDecoder()
+    frames = dec.decode(b"5:hello,0:,12:hello world!,1:")
+    assert [bytes(f) for f in frames] == [b"hello", b"", b"hello world!"]
+    assert all(isinstance(f, memoryview) and f.readonly for f in frames)
+    assert dec.buffered == 2
+    assert [bytes(f) for f in dec.decode(b"x,")] == [b"x"]
+    assert fk.NetstringDecoder(copy=True).decode(b"2:ab,") == [b"ab"]
+
+
+@pytest.mark.parametrize(
+    ("wire", "message"),
+    [
+        (b":", "netstring length is not a number: byte 0x3a at offset 0"),
+        (b"x:", "netstring length is not a number: byte 0x78 at offset 0"),
+        (b"12x", "netstring length is not a number: byte 0x78 at offset 2"),
+        (b"01:a,", "netstring length has a leading zero"),
+        (b"00:", "netstring length has a leading zero"),
+        (b"1" * 19, "netstring length has more than 18 digits"),
+        (b"3:abc;", "netstring does not end with ',': byte 0x3b at offset 5"),
+        (b"3:abcd", "netstring does not end with ',': byte 0x64 at offset 5"),
+    ],
+)
+def test_netstring_corruption(fk: ModuleType, wire: bytes, message: str) -> None:
+    before = b"1:a,"
+    assert events(fk.NetstringDecoder(), before + wire) == [b"a", corrupt(message)]
+    assert assert_split_invariant(fk.NetstringDecoder, before + wire)[-1] == corrupt(message)
+
+
+def test_netstring_too_long_is_discarded_and_reported_by_payload(fk: ModuleType) -> None:
+    # max_frame_length bounds the data: a 5-byte payload fits 5, whatever its header
+    wire = b"5:hello,6:abcdef,2:ok,"
+    assert assert_split_invariant(lambda: fk.NetstringDecoder(max_frame_length=5), wire) == [
+        b"hello",
+        ("too-long", 6, 5),
+        b"ok",
+    ]
+    dec = fk.NetstringDecoder(max_frame_length=5)
+    with pytest.raises(FrameTooLongError) as info:
+        dec.decode(b"1000000:")  # told at once: nothing of it is held
+    assert info.value.frame_length == 1_000_000
+    assert dec.buffered == 0
+    dec.feed(b"x" * 1_000_000 + b",1:y,")
+    assert [bytes(f) for f in dec] == [b"y"]
+
+
+def test_netstring_frames_stay_valid_after_later_feeds(fk: ModuleType) -> None:
+    dec = fk.NetstringDecoder()
+    held = [dec.decode(bytearray(b"3:abc,4:de")), dec.decode(b"fg,")]
+    for _ in range(50):
+        dec.decode(b"9:xxxxxxxxx,")
+    assert [bytes(f) for frames in held for f in frames] == [b"abc", b"defg"]
+
+
+def test_netstring_end_of_stream(fk: ModuleType) -> None:
+    dec = fk.NetstringDecoder()
+    dec.decode(b"3:ab")
+    with pytest.raises(IncompleteFrameError) as info:
+        dec.feed_eof()
+    assert info.value.partial == b"3:ab"
+
+
+@given(st.lists(st.binary(max_size=30), max_size=8), st.data())
+def test_netstring_encoder_round_trip(payloads: list[bytes], data: st.DataObject) -> None:
+    for module in IMPLEMENTATIONS.values():
+        enc = module.NetstringEncoder()
+        wire = enc.encode_many(payloads)
+        assert wire == b"".join(enc.encode(bytearray(p)) for p in payloads)
+        chunks = data.draw(splits(wire))
+        assert frames_and_errors(enc.decoder(), chunks) == payloads
+
+
+def test_netstring_encoder_refuses_what_is_not_bytes(fk: ModuleType) -> None:
+    with pytest.raises(TypeError, match="bytes-like"):
+        fk.NetstringEncoder().encode("text")
+    assert repr(fk.NetstringEncoder()) == "NetstringEncoder()"
+
+
+# --- syslog octet counting ----------------------------------------------------------------------
+
+
+def test_octet_counting(fk: ModuleType) -> None:
+    wire = b"11 hello world5 <13>a"
+    assert assert_split_invariant(fk.OctetCountingDecoder, wire) == [b"hello world", b"<13>a"]
+
+
+@pytest.mark.parametrize(
+    ("wire", "message"),
+    [
+        (b" 5 hello", "syslog octet count is not a number: byte 0x20 at offset 0"),
+        (b"<13>", "syslog octet count is not a number: byte 0x3c at offset 0"),
+        (b"0 ", "syslog octet count starts with 0"),
+        (b"05 hello", "syslog octet count starts with 0"),
+        (b"1" * 11, "syslog octet count has more than 10 digits"),
+        (b"5\nhello", "syslog octet count is not followed by a space: byte 0x0a at offset 1"),
+    ],
+)
+def test_octet_counting_corruption(fk: ModuleType, wire: bytes, message: str) -> None:
+    assert events(fk.OctetCountingDecoder(), b"1 a" + wire) == [b"a", corrupt(message)]
+
+
+def test_octet_counting_too_long(fk: ModuleType) -> None:
+    make = lambda: fk.OctetCountingDecoder(max_frame_length=4)  # noqa: E731
+    assert assert_split_invariant(make, b"4 abcd5 abcde1 z") == [
+        b"abcd",
+        ("too-long", 5, 4),
+        b"z",
+    ]
+
+
+# --- RESP ---------------------------------------------------------------------------------------
+
+RESP3 = [
+    b"+OK\r\n",
+    b"-ERR unknown\r\n",
+    b":-42\r\n",
+    b"$5\r\na\r\nbc\r\n",  # CRLF inside a bulk string
+    b"$0\r\n\r\n",
+    b"$-1\r\n",
+    b"*-1\r\n",
+    b"*0\r\n",
+    b"*2\r\n*1\r\n:1\r\n$1\r\nx\r\n",
+    b"_\r\n",
+    b",3.25\r\n",
+    b"#t\r\n",
+    b"(3492890328409238509324850943850943825024385\r\n",
+    b"!21\r\nSYNTAX invalid syntax\r\n",
+    b"=15\r\ntxt:Some string\r\n",
+    b"%2\r\n+first\r\n:1\r\n+second\r\n:2\r\n",
+    b"~2\r\n+a\r\n+b\r\n",
+    b">3\r\n+message\r\n+chan\r\n$2\r\nhi\r\n",
+    b"|1\r\n+ttl\r\n:3600\r\n$3\r\nval\r\n",  # an attribute, then the value it belongs to
+    b"*2\r\n|1\r\n+a\r\n+b\r\n:7\r\n:8\r\n",  # an attribute inside an aggregate
+    b"|0\r\n+x\r\n",
+]
+
+
+def test_resp_values_whole(fk: ModuleType) -> None:
+    wire = b"".join(RESP3)
+    assert assert_split_invariant(fk.RespDecoder, wire) == RESP3
+    assert assert_split_invariant(lambda: fk.RespDecoder(copy=True), wire) == RESP3
+
+
+@pytest.mark.parametrize(
+    ("wire", "message"),
+    [
+        (b"?x\r\n", "RESP: unknown type byte 0x3f at offset 0"),
+        (b"*1\r\n\r\n", "RESP: unknown type byte 0x0d at offset 4"),
+        (b"$x\r\n", "RESP: bad length or count at offset 1"),
+        (b"$\r\n", "RESP: bad length or count at offset 1"),
+        (b"$-2\r\n", "RESP: bad length or count at offset 1"),
+        (b"%-1\r\n", "RESP: bad length or count at offset 1"),
+        (b"$?\r\n", "RESP: bad length or count at offset 1"),  # streamed strings: not supported
+        (b"*" + b"9" * 19 + b"\r\n", "RESP: bad length or count at offset 19"),
+        (b"$3\rx", "RESP: missing CRLF at offset 3"),
+        (b"$3\r\nabcde", "RESP: missing CRLF at offset 7"),
+        (b"+OK\n", "RESP: missing CRLF at offset 3"),
+        (b"+OK\rx", "RESP: missing CRLF at offset 4"),
+        (
+            b"*1\r\n*1\r\n*1\r\n:1\r\n",
+            "RESP: aggregates nested deeper than max_depth=2 at offset 8",
+        ),
+        (
+            b"*2\r\n$100\r\n",
+            "RESP: a 100-byte string at offset 4 inside an aggregate: the value is longer than "
+            "max_frame_length",
+        ),
+        (b"*3\r\n+aaaaaaaaaaaaaaaaaaaaaaaa\r\n", "RESP: a value longer than max_frame_length=20"),
+    ],
+)
+def test_resp_corruption(fk: ModuleType, wire: bytes, message: str) -> None:
+    def make() -> Any:
+        return fk.RespDecoder(max_depth=2, max_frame_length=20)
+
+    assert assert_split_invariant(make, b"+a\r\n" + wire) == [b"+a\r\n", corrupt(message)]
+
+
+def test_resp_too_long_string_is_discarded(fk: ModuleType) -> None:
+    def make() -> Any:
+        return fk.RespDecoder(max_frame_length=12)
+
+    wire = b"$6\r\nabcdef\r\n$7\r\nabcdefg\r\n:1\r\n"  # the second is 13 bytes on the wire
+    assert assert_split_invariant(make, wire) == [
+        b"$6\r\nabcdef\r\n",
+        ("too-long", 13, 12),
+        b":1\r\n",
+    ]
+
+
+def test_resp_deep_nesting_within_max_depth(fk: ModuleType) -> None:
+    deep = b"*1\r\n" * 64 + b":1\r\n"
+    assert events(fk.RespDecoder(), deep) == [deep]
+    assert events(fk.RespDecoder(), b"*1\r\n" + deep)[0][0] == "corrupt"
+    with pytest.raises(ValueError, match="max_depth"):
+        fk.RespDecoder(max_depth=0)
+    with pytest.raises(TypeError, match="max_depth"):
+        fk.RespDecoder(max_depth="2")
+    assert repr(fk.RespDecoder(max_depth=3)) == "RespDecoder(max_depth=3)"
+
+
+def test_resp_large_string_arrives_in_pieces_with_linear_work(fk: ModuleType) -> None:
+    calls = []
+
+    class Counting:
+        def __init__(self) -> None:
+            self.rule = fk.RespRule(1 << 30, 8)
+
+        def __call__(self, buf: memoryview) -> Any:
+            calls.append(len(buf))
+            return self.rule(buf)
+
+    body = bytes(range(256)) * 4096  # 1 MiB
+    wire = b"*2\r\n$%d\r\n%s\r\n:5\r\n" % (len(body), body)
+    dec = fk.RuleDecoder(Counting(), max_frame_length=1 << 30)
+    got = []
+    for i in range(0, len(wire), 4096):
+        got += dec.decode(wire[i : i + 4096])
+    assert [bytes(f) for f in got] == [wire]
+    assert len(calls) <= 8  # (of 257 reads) asked again only once the whole string is there
+
+
+@given(st.lists(resp_values(), min_size=1, max_size=6), st.data())
+def test_resp_frames_are_the_values(values: list[bytes], data: st.DataObject) -> None:
+    wire = b"".join(values)
+    chunks = data.draw(splits(wire))
+    for module in IMPLEMENTATIONS.values():
+        assert frames_and_errors(module.RespDecoder(), chunks) == values
+
+
+def test_cli_decodes_each_protocol() -> None:
+    cases = [
+        (["--netstring"], b"5:hello,3:ab", ["hello", "IncompleteFrameError"]),
+        (["--octet-counting"], b"3 abc0 x", ["abc", "syslog octet count starts with 0"]),
+        (["--resp", "--max-frame-length", "9"], b"+OK\r\n$9\r\n123456789\r\n:1\r\n", ["+OK..",
+         "FrameTooLongError: frame of 15 bytes exceeds max_frame_length=9", ":1.."]),
+    ]  # fmt: skip
+    for flags, capture, shown in cases:
+        out = io.StringIO()
+        stdin = io.TextIOWrapper(io.BytesIO(capture))
+        saved, sys.stdin = sys.stdin, stdin
+        try:
+            status = main(["decode", *flags], out)
+        finally:
+            sys.stdin = saved
+        text = out.getvalue()
+        assert status == 1, text
+        for expected in shown:
+            assert expected in text, (flags, text)
