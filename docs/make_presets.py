@@ -15,6 +15,8 @@ PROVEN = {
     "postgres_startup": "split from a real client startup sent to PostgreSQL",
     "mysql": "split from a real MariaDB server (handshake, a query with a 100 kB row)",
     "dns_tcp": "split from real dnsmasq answers to pipelined TCP queries",
+    "redis": "split from a real redis-server's replies to 21 000 pipelined commands, then RESP3",
+    "syslog_tcp": "split from what util-linux' `logger --tcp --octet-count` sends",
 }
 
 

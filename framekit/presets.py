@@ -20,7 +20,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Callable
 
-from . import DelimiterDecoder, LengthFieldDecoder, LineDecoder, VarintLengthDecoder
+from . import (
+    DelimiterDecoder,
+    LengthFieldDecoder,
+    LineDecoder,
+    OctetCountingDecoder,
+    RespDecoder,
+    VarintLengthDecoder,
+    _protocols,
+)
+from . import errors as framekit_errors
 from ._contract import BytesLike
 from .errors import FrameTooLongError
 
@@ -48,8 +57,12 @@ __all__ = [
     "postgres_encoder",
     "postgres_startup",
     "postgres_startup_encoder",
+    "redis",
+    "redis_encoder",
     "stomp",
     "stomp_encoder",
+    "syslog_tcp",
+    "syslog_tcp_encoder",
     "tls_record",
     "tls_record_encoder",
 ]
@@ -87,6 +100,8 @@ MQTT = {
     "max_frame_length": 5 + 268_435_455,
 }  # fmt: skip
 NDJSON = {"max_frame_length": 16 * MiB}
+REDIS = {"max_frame_length": 512 * MiB}
+SYSLOG_TCP = {"max_frame_length": 64 * 1024}
 STOMP = {"strip_delimiter": False, "max_frame_length": MiB}
 
 
@@ -440,3 +455,75 @@ def stomp_encoder(**overrides: Any) -> PresetEncoder:
     """Writes :func:`stomp` frames as the preset delivers them, NULL octet included:
     ``encode(b"SEND\\ndestination:/q\\n\\nbody\\0")``."""
     return _StompEncoder("stomp", stomp, STOMP, overrides)
+
+
+def redis(**overrides: Any) -> Any:
+    """Redis' protocol, RESP2 and RESP3 ("Redis serialization protocol specification" in the
+    Redis docs), both directions: each frame is one whole top-level value, nested aggregates
+    included. A type byte, then a line, a length and that many bytes, or a count of values::
+
+        +------+-----------------+       +------+--------+------+-----------+------+
+        | "+"  | text     | CRLF |       | "$"  | length | CRLF | bytes     | CRLF |
+        +------+-----------------+       +------+--------+------+-----------+------+
+
+        +------+--------+------+---------+---------+-----
+        | "*"  | count  | CRLF | value 1 | value 2 | ...   (maps "%": 2 x count values)
+        +------+--------+------+---------+---------+-----
+
+    The default limit is the server's ``proto-max-bulk-len`` (512 MiB); ``max_depth=`` bounds
+    nesting (64).
+    """
+    return RespDecoder(**{**REDIS, **overrides})
+
+
+def syslog_tcp(**overrides: Any) -> Any:
+    """Syslog over TCP with octet counting (RFC 6587 §3.4.1, as rsyslog and util-linux'
+    ``logger --tcp --octet-count`` send it): a decimal count, a space, the message. Frames are
+    the messages (``<13>1 2026-...``), the count left out; the limit bounds the message::
+
+        +---------------------+-----+---------------------------------+
+        | MSG-LEN (digits)    | SP  | SYSLOG-MSG (MSG-LEN octets)     |
+        +---------------------+-----+---------------------------------+
+    """
+    return OctetCountingDecoder(**{**SYSLOG_TCP, **overrides})
+
+
+class _RedisEncoder(PresetEncoder):
+    """A RESP value as the preset delivers it: exactly one whole value."""
+
+    def _wire(self, message: bytes) -> list[bytes]:
+        try:
+            answer = _protocols.RespRule()(memoryview(message))
+        except framekit_errors.CorruptFrameError as err:
+            raise ValueError(f"not a RESP value: {err}") from None
+        if not (isinstance(answer, tuple) and answer[0] == len(message)):
+            raise ValueError("a redis message is exactly one whole RESP value")
+        return [message]
+
+
+class _SyslogEncoder(PresetEncoder):
+    """A message, after its octet count."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._limit = self._max_frame_length
+        self._max_frame_length += _protocols.OCTET_OVERHEAD  # (it bounds the message)
+
+    def _wire(self, message: bytes) -> list[bytes]:
+        if not message:
+            raise ValueError("a syslog_tcp message is at least 1 byte")
+        if len(message) > self._limit:
+            raise FrameTooLongError(len(message), self._limit)
+        return [b"%d " % len(message), message]
+
+
+def redis_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`redis` values as the preset delivers them (``encode(b"+OK\\r\\n")``),
+    after checking each is exactly one whole RESP value."""
+    return _RedisEncoder("redis", redis, REDIS, overrides)
+
+
+def syslog_tcp_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes :func:`syslog_tcp` messages, each after its octet count:
+    ``encode(b"<13>1 - host app - - - hello")``."""
+    return _SyslogEncoder("syslog_tcp", syslog_tcp, SYSLOG_TCP, overrides)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import framekit
 from framekit import presets
+from framekit.testing import resp_values
 
 
 def _frames(make: Callable[[], Any], wire: bytes) -> list[bytes]:
@@ -235,7 +236,9 @@ FIELDS = {
     "memcached_binary": (8, 4), "grpc": (1, 4),
 }  # fmt: skip
 SHORTEST = {"postgres": 1, "tls_record": 3, "amqp": 4, "memcached_binary": 20, "grpc": 1,
-            "http2": 6, "mysql": 1, "mqtt": 1}  # fmt: skip
+            "http2": 6, "mysql": 1, "mqtt": 1, "syslog_tcp": 1}  # fmt: skip
+# presets that deliver the message without its framing, as encode() takes it
+UNFRAMED = ("ndjson", "syslog_tcp")
 
 
 def _messages(name: str) -> st.SearchStrategy[list[bytes]]:
@@ -244,6 +247,8 @@ def _messages(name: str) -> st.SearchStrategy[list[bytes]]:
         body = st.binary(max_size=200).filter(lambda b: b"\n" not in b and not b.endswith(b"\r"))
     elif name == "stomp":
         body = st.binary(max_size=200).map(lambda b: b.replace(b"\0", b"") + b"\0")
+    elif name == "redis":
+        body = resp_values()
     else:
         body = st.binary(min_size=least, max_size=300)
     return st.lists(body, max_size=20)
@@ -270,7 +275,7 @@ def test_preset_encoders_round_trip(name: str, data: st.DataObject) -> None:
     assert wire == b"".join(encoder.encode(m) for m in messages)
     frames = _frames(encoder.decoder, wire)
     # what the preset delivers: whole wire messages (ndjson: the texts, without the line end)
-    assert frames == (messages if name == "ndjson" else [encoder.encode(m) for m in messages])
+    assert frames == (messages if name in UNFRAMED else [encoder.encode(m) for m in messages])
     for frame, message in zip(frames, messages):
         if name in FIELDS:
             offset, width = FIELDS[name]
@@ -280,9 +285,7 @@ def test_preset_encoders_round_trip(name: str, data: st.DataObject) -> None:
             while rest[0] & 0x80:
                 rest = rest[1:]
             assert frame[:1] + rest[1:] == message
-        elif name == "ndjson":
-            assert frame == message
-        else:  # stomp: as delivered
+        else:  # ndjson, syslog_tcp: the message; stomp, redis: as delivered
             assert frame == message
 
 
@@ -309,3 +312,17 @@ def test_preset_encoders_refuse_what_their_decoder_could_not_read() -> None:
     wire = presets.postgres_encoder().encode(b"Q" + b"SELECT 1\0")
     assert wire == b"Q\x00\x00\x00\x0dSELECT 1\x00"  # the docs' example, by hand
     assert presets.mqtt_encoder().encode(b"\x30" + bytes(200))[:3] == b"\x30\xc8\x01"
+
+
+def test_redis_and_syslog_encoders_refuse_what_their_decoder_could_not_read() -> None:
+    with pytest.raises(ValueError, match="exactly one whole RESP value"):
+        presets.redis_encoder().encode(b"+OK\r\n+OK\r\n")
+    with pytest.raises(ValueError, match="exactly one whole RESP value"):
+        presets.redis_encoder().encode(b"$3\r\nab")
+    with pytest.raises(ValueError, match="not a RESP value: RESP: unknown type byte"):
+        presets.redis_encoder().encode(b"OK\r\n")
+    with pytest.raises(ValueError, match="at least 1 byte"):
+        presets.syslog_tcp_encoder().encode(b"")
+    with pytest.raises(framekit.FrameTooLongError):
+        presets.syslog_tcp_encoder(max_frame_length=3).encode(b"abcd")
+    assert presets.syslog_tcp_encoder(max_frame_length=3).encode(b"abc") == b"3 abc"
