@@ -153,6 +153,28 @@ def dnsmasq() -> Iterator[int]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def redis() -> Iterator[int]:
+    """A redis-server without persistence."""
+    binary = _need("/usr/bin/redis-server")
+    workdir = tempfile.mkdtemp(prefix="framekit-redis-")
+    try:
+        port = free_port()
+        command = [
+            binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", workdir, "--protected-mode", "no",
+        ]  # fmt: skip
+        with _running(command, port, workdir):
+            yield port
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def logger() -> str:
+    """util-linux' logger (it sends syslog messages over TCP with octet counting)."""
+    return _need("/usr/bin/logger")
+
+
 def converse(port: int, first: bytes, then: bytes = b"", *, reply_first: bool = False) -> bytes:
     """Connect, send ``first`` (after reading the server's greeting when ``reply_first``,
     then ``then``), shut the write side, and return everything the server sent until it
