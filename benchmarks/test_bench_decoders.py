@@ -93,3 +93,12 @@ def test_encode_many(benchmark: Any, fk: ModuleType, kind: str) -> None:
 def test_encode_one(benchmark: Any, fk: ModuleType, kind: str) -> None:
     enc = ENCODERS[kind](fk)
     assert b"p" * 100 in benchmark(enc.encode, b"p" * 100)
+
+
+def test_protocols_script_counts_every_frame() -> None:
+    """benchmarks/protocols.py: every contender hands out every frame of every stream."""
+    import protocols
+
+    results = protocols.main(["--frames", "2000", "--repeats", "1"])
+    assert set(results) >= {"netstring 16 B", "octet-counted 1000 B", "RESP replies"}
+    assert all(rate > 0 for row in results.values() for rate in row.values())
