@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ._contract import BytesLike, Decoder, Encoder, Frame, PoolStats, SlabRecord
+from ._protocols import ProxyHeader, ProxyProtocolDecoder
 from .errors import (
     CorruptFrameError,
     DoubleFreeError,
@@ -85,6 +86,9 @@ RuleDecoder = _impl.RuleDecoder
 Slab = _impl.Slab
 VarintLengthDecoder = _impl.VarintLengthDecoder
 VarintLengthEncoder = _impl.VarintLengthEncoder
+WebSocketDecoder = _impl.WebSocketDecoder
+WebSocketEncoder = _impl.WebSocketEncoder
+WebSocketFrame = _impl.WebSocketFrame
 shared_pool = _impl.shared_pool
 
 __all__ = [
@@ -111,6 +115,8 @@ __all__ = [
     "PoolExhaustedError",
     "PoolStats",
     "PooledBuffer",
+    "ProxyHeader",
+    "ProxyProtocolDecoder",
     "RespDecoder",
     "RuleDecoder",
     "Slab",
@@ -118,6 +124,9 @@ __all__ = [
     "StaleHandleError",
     "VarintLengthDecoder",
     "VarintLengthEncoder",
+    "WebSocketDecoder",
+    "WebSocketEncoder",
+    "WebSocketFrame",
     "implementation",
     "shared_pool",
 ]

@@ -96,6 +96,59 @@ class NetstringEncoder:
     def encode_many(self, payloads: Iterable[BytesLike]) -> bytes: ...
     def decoder(self, **overrides: Any) -> NetstringDecoder: ...
 
+class WebSocketFrame:
+    fin: bool
+    rsv: int
+    opcode: int
+    payload: Frame
+    def __init__(self, fin: bool, rsv: int, opcode: int, payload: Frame) -> None: ...
+    def __bytes__(self) -> bytes: ...
+    def __len__(self) -> int: ...
+
+class WebSocketDecoder(RuleDecoder):
+    def __init__(
+        self,
+        *,
+        role: str = "server",
+        max_frame_length: int = ...,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None: ...
+    def next_frame(self) -> Optional[WebSocketFrame]: ...  # type: ignore[override]
+
+class WebSocketEncoder:
+    def __init__(self, *, role: str = "client") -> None: ...
+    def encode_header(
+        self,
+        payload_length: int,
+        *,
+        opcode: int = 2,
+        fin: bool = True,
+        rsv: int = 0,
+        mask_key: Optional[bytes] = None,
+    ) -> bytes: ...
+    def encode(
+        self,
+        payload: BytesLike,
+        *,
+        opcode: int = 2,
+        fin: bool = True,
+        rsv: int = 0,
+        mask_key: Optional[bytes] = None,
+    ) -> bytes: ...
+    def encode_many(self, payloads: Iterable[BytesLike]) -> bytes: ...
+    def decoder(self, **overrides: Any) -> WebSocketDecoder: ...
+
+class WebSocketRule(_Kernel):
+    masked: bool
+    fin: bool
+    rsv: int
+    opcode: int
+    mask: bytes
+    def __init__(self, masked: bool = True) -> None: ...
+
+def unmask(data: BytesLike, key: bytes) -> bytes: ...
+
 class _Kernel:
     def __call__(self, buffer: BytesLike) -> Union[int, tuple[int, int, int], None]: ...
 

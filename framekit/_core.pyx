@@ -1404,6 +1404,9 @@ cdef class RuleDecoder(_FrameDecoder):
             if self._payload_limit and cut[1] - cut[0] > self._max_frame_length:
                 self._huge_payload = cut[1] - cut[0]
                 self._huge_total = total
+                if self._kernel._exact:  # a payload too long to count: discard what comes
+                    self._huge_payload = self._kernel._exact
+                    self._huge_total = PARSE_HUGE
                 return PARSE_HUGE
             return self._known(total, cut[0], cut[1], avail)
         if total == RULE_BROKEN:
@@ -1527,6 +1530,98 @@ class NetstringEncoder(P.NetstringEncoding):
     def decoder(self, **overrides):
         """The decoder that reads back what this encoder writes."""
         return NetstringDecoder(**overrides)
+
+
+cdef class WebSocketFrame:
+    """One WebSocket frame: ``fin``, ``rsv`` (the three RSV bits, 0-7), ``opcode`` and its
+    ``payload``, unmasked (a read-only memoryview; ``bytes`` with ``copy=True``).
+    ``bytes(frame)`` is the payload."""
+
+    cdef readonly bint fin
+    cdef readonly int rsv
+    cdef readonly int opcode
+    cdef readonly object payload
+
+    def __init__(self, fin, rsv, opcode, payload):
+        self.fin = fin
+        self.rsv = rsv
+        self.opcode = opcode
+        self.payload = payload
+
+    def __bytes__(self):
+        return bytes(self.payload)
+
+    def __len__(self):
+        return len(self.payload)
+
+    def __eq__(self, other):
+        if not hasattr(other, "opcode") or not hasattr(other, "payload"):
+            return NotImplemented
+        return P.frame_fields(self) == P.frame_fields(other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return P.frame_repr(self)
+
+
+cdef class WebSocketDecoder(RuleDecoder):
+    """RFC 6455 base framing (§5.2): frames are :class:`WebSocketFrame` objects, their payload
+    unmasked. ``role="server"`` reads what clients send (frames must be masked; they are
+    unmasked in C, eight bytes at a time, into a new buffer); ``role="client"`` reads what
+    servers send (frames must not be masked; payloads are zero-copy views). Fragments come out
+    as their frames. ``max_frame_length`` bounds the payload. Corrupt: the wrong mask bit for
+    the role, a control frame longer than 125 bytes or with FIN clear, a reserved opcode, a
+    length not in its shortest form, a 64-bit length with the top bit set."""
+
+    cdef WebSocketRule _ws
+    cdef bint _copy_out
+
+    def __init__(self, *, role="server", max_frame_length=P.DEFAULT_WEBSOCKET_MAX, copy=False,
+                 pool=None):
+        masked, max_len, self._config = P.websocket_setup(role, max_frame_length, copy, pool)
+        self._ws = WebSocketRule(masked)
+        self._use(self._ws, max_len, False, pool, P.WEBSOCKET_OVERHEAD)
+        self._copy_out = bool(copy)
+
+    def index(self, data):
+        if self._ws.masked:
+            raise TypeError(P.MSG_WEBSOCKET_INDEX)
+        return RuleDecoder.index(self, data)
+
+    cdef object _next(self):
+        cdef Py_buffer view
+        frame = _FrameDecoder._next(self)
+        if frame is None:
+            return None
+        cdef WebSocketRule ws = self._ws
+        if ws._has_key:
+            PyObject_GetBuffer(frame, &view, PyBUF_ND)
+            try:
+                payload = PyBytes_FromStringAndSize(NULL, view.len)
+                _unmask_into(PyBytes_AS_STRING(payload), <const char *>view.buf, view.len,
+                             ws._key)
+            finally:
+                PyBuffer_Release(&view)
+            if not self._copy_out:
+                payload = memoryview(payload)
+        elif self._copy_out:
+            payload = bytes(frame)
+        else:
+            payload = frame
+        return WebSocketFrame(ws.fin, ws.rsv, ws.opcode, payload)
+
+
+class WebSocketEncoder(P.WebSocketEncoding):
+    """WebSocket frames out (RFC 6455 §5.2). ``role="client"`` masks each frame (with an
+    ``os.urandom`` key unless ``mask_key`` is given); ``role="server"`` does not."""
+
+    __slots__ = ()
+
+    def decoder(self, **overrides):
+        """The decoder that reads back what this encoder writes (the other role's reader)."""
+        return WebSocketDecoder(**{"role": "server" if self._role == "client" else "client",
+                                   **overrides})
 
 
 cdef class FixedLengthDecoder(_FrameDecoder):

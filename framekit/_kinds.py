@@ -66,6 +66,14 @@ KINDS: tuple[Kind, ...] = (
         {"action": "store_true", "help": "Redis' RESP2/RESP3: one value per frame"}, _LIMIT,
     ),
     Kind(
+        "websocket", "WebSocketDecoder", "WebSocketEncoder", "--websocket",
+        {
+            "choices": ["server", "client"],
+            "help": "WebSocket frames (RFC 6455) as a server reads them (masked) or a client",
+        },
+        _LIMIT,
+    ),
+    Kind(
         "rule", "RuleDecoder", None, "--rule",
         {"metavar": "MODULE:FUNCTION", "help": "a framing rule of your own (see RuleDecoder)"},
         _LIMIT,

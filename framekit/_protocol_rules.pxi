@@ -5,6 +5,7 @@
 # scan() directly; calling the kernel object from Python answers as a Python rule does.
 
 from . import _protocols as P
+from ._protocols import ProxyProtocolDecoder  # (once per connection: one class, both builds)
 
 # the rules' constants and codes, as C values (a module attribute lookup per scan is slow)
 cdef Py_ssize_t NETSTRING_DIGITS = P.NETSTRING_DIGITS
@@ -24,6 +25,14 @@ cdef Py_ssize_t RESP_NO_CRLF = P.RESP_NO_CRLF
 cdef Py_ssize_t RESP_TOO_DEEP = P.RESP_TOO_DEEP
 cdef Py_ssize_t RESP_TOO_LONG = P.RESP_TOO_LONG
 cdef Py_ssize_t RESP_UNKNOWN_TYPE = P.RESP_UNKNOWN_TYPE
+cdef Py_ssize_t MAX_FRAME_LENGTH_LIMIT = C.MAX_FRAME_LENGTH_LIMIT
+cdef Py_ssize_t WS_LENGTH_TOP_BIT = P.WS_LENGTH_TOP_BIT
+cdef Py_ssize_t WS_LENGTH_NOT_SHORTEST = P.WS_LENGTH_NOT_SHORTEST
+cdef Py_ssize_t WS_CONTROL_FRAGMENTED = P.WS_CONTROL_FRAGMENTED
+cdef Py_ssize_t WS_CONTROL_TOO_LONG = P.WS_CONTROL_TOO_LONG
+cdef Py_ssize_t WS_RESERVED_OPCODE = P.WS_RESERVED_OPCODE
+cdef Py_ssize_t WS_MASK_UNEXPECTED = P.WS_MASK_UNEXPECTED
+cdef Py_ssize_t WS_MASK_EXPECTED = P.WS_MASK_EXPECTED
 
 cdef enum:
     RULE_UNDECIDED = -1             # scan(): the rule cannot tell yet
@@ -38,6 +47,8 @@ cdef class _Kernel:
     bytes in all, ``k > avail``), RULE_UNDECIDED or RULE_BROKEN."""
 
     cdef int _code                  # the rule broken, P.<CODE>
+    cdef Py_ssize_t _exact          # > 0: the payload told, beyond what a Py_ssize_t frame
+                                    #   length can carry (cut[1] says LIMIT + 1)
     cdef Py_ssize_t _at             # where in the frame
     cdef long long _value           # the byte or length concerned
 
@@ -313,3 +324,117 @@ cdef class RespRule(_Kernel):
                 cut[0] = 0
                 cut[1] = i
                 return i
+
+
+cdef class WebSocketRule(_Kernel):
+    """RFC 6455 §5.2 base framing (_protocols.WebSocketRule, in C). The header of the frame
+    last told whole stays in ``fin``, ``rsv``, ``opcode``, ``mask`` for the decoder."""
+
+    cdef readonly bint masked
+    cdef readonly bint fin
+    cdef readonly int rsv
+    cdef readonly int opcode
+    cdef uint32_t _key               # the mask key, as it lies in memory
+    cdef bint _has_key
+
+    def __init__(self, masked=True):
+        self.masked = bool(masked)
+
+    def __repr__(self):
+        return f"WebSocketRule({self.masked})"
+
+    @property
+    def mask(self):
+        """The last frame's 4-byte mask key, or b""."""
+        return PyBytes_FromStringAndSize(<char *>&self._key, 4) if self._has_key else b""
+
+    cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
+                         Py_ssize_t *cut) noexcept:
+        cdef unsigned char first, second
+        cdef int opcode
+        cdef Py_ssize_t start = 2, k
+        cdef uint64_t size
+        if avail == 0:
+            return RULE_UNDECIDED
+        first = p[0]
+        opcode = first & 0x0F
+        if not (opcode <= 2 or 8 <= opcode <= 10):
+            return self._broken(WS_RESERVED_OPCODE, 0, opcode)
+        if avail < 2:
+            return -2
+        second = p[1]
+        if ((second & 0x80) != 0) != self.masked:
+            return self._broken(WS_MASK_EXPECTED if self.masked else WS_MASK_UNEXPECTED, 1, 0)
+        size = second & 0x7F
+        if opcode >= 8:
+            if size > 125:
+                return self._broken(WS_CONTROL_TOO_LONG, 1, <long long>size)
+            if not first & 0x80:
+                return self._broken(WS_CONTROL_FRAGMENTED, 0, 0)
+        if size == 126:
+            start = 4
+        elif size == 127:
+            start = 10
+        if avail < start:
+            return -start
+        if size == 126:
+            size = (<uint64_t>p[2] << 8) | p[3]
+            if size < 126:
+                return self._broken(WS_LENGTH_NOT_SHORTEST, 2, <long long>size)
+        elif size == 127:
+            if p[2] & 0x80:
+                return self._broken(WS_LENGTH_TOP_BIT, 2, 0)
+            size = 0
+            for k in range(2, 10):
+                size = (size << 8) | p[k]
+            if size < 65536:
+                return self._broken(WS_LENGTH_NOT_SHORTEST, 2, <long long>size)
+        self._exact = 0
+        if size > <uint64_t>MAX_FRAME_LENGTH_LIMIT:
+            self._exact = <Py_ssize_t>size  # (the top bit is clear: it fits)
+            size = <uint64_t>MAX_FRAME_LENGTH_LIMIT + 1  # too long either way
+        if self.masked:
+            start += 4
+            if avail < start:
+                return -start
+            memcpy(&self._key, p + start - 4, 4)
+        self._has_key = self.masked
+        self.fin = (first & 0x80) != 0
+        self.rsv = (first >> 4) & 7
+        self.opcode = opcode
+        cut[0] = start
+        cut[1] = start + <Py_ssize_t>size
+        return start + <Py_ssize_t>size
+
+
+cdef void _unmask_into(char *out, const char *data, Py_ssize_t n, uint32_t key) noexcept:
+    """``out`` = ``data`` XOR the key repeated (RFC 6455 §5.3), eight bytes at a time."""
+    cdef uint64_t wide = (<uint64_t>key << 32) | key
+    cdef uint64_t word
+    cdef Py_ssize_t i = 0
+    while i + 8 <= n:
+        memcpy(&word, data + i, 8)
+        word ^= wide
+        memcpy(out + i, &word, 8)
+        i += 8
+    cdef const unsigned char *k = <const unsigned char *>&key
+    while i < n:
+        out[i] = data[i] ^ k[i & 3]
+        i += 1
+
+
+def unmask(data, key):
+    """``data`` XORed with the 4-byte ``key`` repeated (RFC 6455 §5.3), in C."""
+    cdef Py_buffer view
+    cdef uint32_t k
+    key = bytes(key)
+    if len(key) != 4:
+        raise ValueError("the key is 4 bytes")
+    memcpy(&k, PyBytes_AS_STRING(key), 4)
+    _get_payload(data, &view)
+    try:
+        out = PyBytes_FromStringAndSize(NULL, view.len)
+        _unmask_into(PyBytes_AS_STRING(out), <const char *>view.buf, view.len, k)
+    finally:
+        PyBuffer_Release(&view)
+    return out

@@ -12,11 +12,13 @@ again then) or ``(n, start, end)``; it raises ``CorruptFrameError`` naming the r
 
 from __future__ import annotations
 
+import ipaddress
+import os
 from collections.abc import Iterable
-from typing import Optional, Union
+from typing import Any, NamedTuple, Optional, Union
 
 from ._contract import BytesLike, KiB, MiB, check_max_frame_length, msg_not_buffer
-from .errors import CorruptFrameError
+from .errors import CorruptFrameError, IncompleteFrameError
 
 Answer = Union[None, int, tuple[int, int, int]]
 
@@ -52,6 +54,13 @@ RESP_NO_CRLF = 11
 RESP_TOO_DEEP = 12
 RESP_NESTED_TOO_LONG = 13
 RESP_TOO_LONG = 14
+WS_MASK_EXPECTED = 15
+WS_MASK_UNEXPECTED = 16
+WS_RESERVED_OPCODE = 17
+WS_CONTROL_TOO_LONG = 18
+WS_CONTROL_FRAGMENTED = 19
+WS_LENGTH_NOT_SHORTEST = 20
+WS_LENGTH_TOP_BIT = 21
 
 
 def message(code: int, at: int, value: int) -> str:
@@ -88,6 +97,20 @@ def message(code: int, at: int, value: int) -> str:
         )
     if code == RESP_TOO_LONG:
         return f"RESP: a value longer than max_frame_length={value}"
+    if code == WS_MASK_EXPECTED:
+        return "WebSocket: a client's frame must be masked (RFC 6455 §5.1)"
+    if code == WS_MASK_UNEXPECTED:
+        return "WebSocket: a server's frame must not be masked (RFC 6455 §5.1)"
+    if code == WS_RESERVED_OPCODE:
+        return f"WebSocket: reserved opcode {value:#x} (RFC 6455 §5.2)"
+    if code == WS_CONTROL_TOO_LONG:
+        return f"WebSocket: a control frame's payload is {value} bytes, more than 125 (§5.5)"
+    if code == WS_CONTROL_FRAGMENTED:
+        return "WebSocket: a control frame must not be fragmented: FIN is clear (RFC 6455 §5.5)"
+    if code == WS_LENGTH_NOT_SHORTEST:
+        return f"WebSocket: payload length {value} not in its shortest form (RFC 6455 §5.2)"
+    if code == WS_LENGTH_TOP_BIT:
+        return "WebSocket: a 64-bit payload length with its top bit set (RFC 6455 §5.2)"
     raise AssertionError(code)  # pragma: no cover
 
 
@@ -177,17 +200,22 @@ class OctetCountingRule:
         return "OctetCountingRule()"
 
 
+def _bytes(payload: BytesLike) -> bytes:
+    if type(payload) is bytes:
+        return payload
+    try:
+        view = memoryview(payload)
+    except TypeError:
+        raise TypeError(msg_not_buffer(payload)) from None
+    if not view.c_contiguous:
+        raise TypeError(msg_not_buffer(payload))
+    return view.tobytes()
+
+
 def netstring(payload: BytesLike) -> bytes:
     """``payload`` as a netstring."""
-    if type(payload) is not bytes:
-        try:
-            view = memoryview(payload)
-        except TypeError:
-            raise TypeError(msg_not_buffer(payload)) from None
-        if not view.c_contiguous:
-            raise TypeError(msg_not_buffer(payload))
-        payload = view.tobytes()
-    return b"%d:%s," % (len(payload), payload)
+    data = _bytes(payload)
+    return b"%d:%s," % (len(data), data)
 
 
 # --- RESP ---------------------------------------------------------------------------------------
@@ -245,6 +273,8 @@ class RespRule:
 
     def __call__(self, buf: memoryview) -> Answer:
         avail = len(buf)
+        if not avail:
+            return None
         cut_short = avail > self.max_frame
         if cut_short:
             avail = self.max_frame
@@ -319,6 +349,216 @@ class RespRule:
                 return (i, 0, i)
 
 
+# --- WebSocket ----------------------------------------------------------------------------------
+
+DEFAULT_WEBSOCKET_MAX = 16 * MiB
+MSG_WEBSOCKET_INDEX = (
+    "index() gives where each frame's bytes lie; a server's WebSocket frames are masked, so "
+    "their payloads are not there: use next_frame()"
+)
+#: header bytes beyond the payload: 2, an 8-byte extended length, a 4-byte mask key
+WEBSOCKET_OVERHEAD = 14
+OPCODES = frozenset({0, 1, 2, 8, 9, 10})  # continuation, text, binary, close, ping, pong
+
+
+class WebSocketRule:
+    """RFC 6455 §5.2 base framing: the frame is the payload, after a 2- to 14-byte header.
+    ``masked``: whether frames must be masked (a server reads a client's) or must not be. The
+    header of the frame last told whole is kept (``fin``, ``rsv``, ``opcode``, ``mask``: the
+    4-byte key or b"") for the decoder, which makes the frame object."""
+
+    __slots__ = ("fin", "mask", "masked", "opcode", "rsv")
+
+    def __init__(self, masked: bool = True) -> None:
+        self.masked = bool(masked)
+        self.fin, self.rsv, self.opcode, self.mask = False, 0, 0, b""
+
+    def __repr__(self) -> str:
+        return f"WebSocketRule({self.masked})"
+
+    def __call__(self, buf: memoryview) -> Answer:
+        avail = len(buf)
+        if not avail:
+            return None
+        head = _window(buf, 0, 14)
+        first = head[0]
+        opcode = first & 0x0F
+        if opcode not in OPCODES:
+            raise _broken(WS_RESERVED_OPCODE, 0, opcode)
+        if avail < 2:
+            return -2
+        second = head[1]
+        if bool(second & 0x80) != self.masked:
+            raise _broken(WS_MASK_EXPECTED if self.masked else WS_MASK_UNEXPECTED, 1)
+        size = second & 0x7F
+        if opcode >= 8:
+            if size > 125:
+                raise _broken(WS_CONTROL_TOO_LONG, 1, size)
+            if not first & 0x80:
+                raise _broken(WS_CONTROL_FRAGMENTED, 0)
+        start = 2
+        if size == 126:
+            start = 4
+        elif size == 127:
+            start = 10
+        if avail < start:
+            return -start
+        if size == 126:
+            size = int.from_bytes(head[2:4], "big")
+            if size < 126:
+                raise _broken(WS_LENGTH_NOT_SHORTEST, 2, size)
+        elif size == 127:
+            if head[2] & 0x80:
+                raise _broken(WS_LENGTH_TOP_BIT, 2)
+            size = int.from_bytes(head[2:10], "big")
+            if size < 65536:
+                raise _broken(WS_LENGTH_NOT_SHORTEST, 2, size)
+        if self.masked:
+            start += 4
+            if avail < start:
+                return -start
+        self.fin, self.rsv, self.opcode = bool(first & 0x80), (first >> 4) & 7, opcode
+        self.mask = head[start - 4 : start] if self.masked else b""
+        return (start + size, start, start + size)
+
+
+def unmask(data: BytesLike, key: bytes) -> bytes:
+    """``data`` XORed with the 4-byte ``key`` repeated (RFC 6455 §5.3): masking and unmasking."""
+    n = len(memoryview(data))
+    if not n:
+        return b""
+    keys = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "little") ^ int.from_bytes(keys, "little")).to_bytes(n, "little")
+
+
+class WebSocketFrame:
+    """One WebSocket frame: ``fin``, ``rsv`` (the three RSV bits, 0-7), ``opcode`` and its
+    ``payload``, unmasked (a read-only memoryview; ``bytes`` with ``copy=True``).
+    ``bytes(frame)`` is the payload."""
+
+    __slots__ = ("fin", "opcode", "payload", "rsv")
+
+    def __init__(self, fin: bool, rsv: int, opcode: int, payload: Any) -> None:
+        self.fin, self.rsv, self.opcode, self.payload = fin, rsv, opcode, payload
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.payload)
+
+    def __len__(self) -> int:
+        return len(self.payload)
+
+    def __eq__(self, other: object) -> bool:
+        if not hasattr(other, "opcode") or not hasattr(other, "payload"):
+            return NotImplemented
+        return frame_fields(self) == frame_fields(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return frame_repr(self)
+
+
+def frame_fields(frame: Any) -> tuple[bool, int, int, bytes]:
+    return (frame.fin, frame.rsv, frame.opcode, bytes(frame.payload))
+
+
+def frame_repr(frame: Any) -> str:
+    payload = bytes(frame.payload)
+    shown = repr(payload[:32]) + ("..." if len(payload) > 32 else "")
+    return (
+        f"WebSocketFrame(fin={frame.fin}, rsv={frame.rsv}, opcode={frame.opcode}, payload={shown})"
+    )
+
+
+def websocket_setup(
+    role: object, max_frame_length: object, copy: object, pool: object
+) -> tuple[bool, int, Config]:
+    """``WebSocketDecoder``'s checked role (True: a server, reading masked frames) and
+    max_frame_length (bounding the payload), and its arguments for ``repr()``."""
+    if role not in ("server", "client"):
+        raise ValueError(f"role must be 'server' or 'client', got {role!r}")
+    max_len = check_max_frame_length(max_frame_length, 0)
+    config = (
+        ("role", role),
+        ("max_frame_length", max_frame_length),
+        ("copy", copy),
+        ("pool", pool),
+    )
+    return role == "server", max_len, config
+
+
+class WebSocketEncoding:
+    """WebSocket frames out (RFC 6455 §5.2), both builds' ``WebSocketEncoder``. A client masks
+    each frame (with an ``os.urandom`` key unless ``mask_key`` is given); a server does not."""
+
+    __slots__ = ("_role",)
+
+    def __init__(self, *, role: str = "client") -> None:
+        if role not in ("server", "client"):
+            raise ValueError(f"role must be 'server' or 'client', got {role!r}")
+        self._role = role
+
+    def __repr__(self) -> str:
+        shown = "" if self._role == "client" else f"role={self._role!r}"
+        return f"{type(self).__name__}({shown})"
+
+    def encode_header(
+        self,
+        payload_length: int,
+        *,
+        opcode: int = 2,
+        fin: bool = True,
+        rsv: int = 0,
+        mask_key: Optional[bytes] = None,
+    ) -> bytes:
+        """The header of a frame of ``payload_length`` bytes; a client's ends with the mask key
+        (given, or drawn), with which the payload must then be masked."""
+        if type(payload_length) is not int or payload_length < 0 or payload_length >= 1 << 63:
+            raise ValueError(f"payload_length must be in 0..2**63-1, got {payload_length!r}")
+        if opcode not in OPCODES:
+            raise ValueError(f"opcode must be one of {sorted(OPCODES)}, got {opcode!r}")
+        if type(rsv) is not int or not 0 <= rsv <= 7:
+            raise ValueError(f"rsv must be in 0..7, got {rsv!r}")
+        if opcode >= 8 and (payload_length > 125 or not fin):
+            raise ValueError("a control frame has at most 125 bytes and is not fragmented")
+        first = (0x80 if fin else 0) | rsv << 4 | opcode
+        masked = self._role == "client"
+        if payload_length < 126:
+            head = bytes((first, masked << 7 | payload_length))
+        elif payload_length < 65536:
+            head = bytes((first, masked << 7 | 126)) + payload_length.to_bytes(2, "big")
+        else:
+            head = bytes((first, masked << 7 | 127)) + payload_length.to_bytes(8, "big")
+        if not masked:
+            if mask_key is not None:
+                raise ValueError("a server does not mask its frames (mask_key)")
+            return head
+        key = os.urandom(4) if mask_key is None else bytes(mask_key)
+        if len(key) != 4:
+            raise ValueError("mask_key must be 4 bytes")
+        return head + key
+
+    def encode(
+        self,
+        payload: BytesLike,
+        *,
+        opcode: int = 2,
+        fin: bool = True,
+        rsv: int = 0,
+        mask_key: Optional[bytes] = None,
+    ) -> bytes:
+        """One frame: header and payload (masked, for a client)."""
+        data = _bytes(payload)
+        head = self.encode_header(len(data), opcode=opcode, fin=fin, rsv=rsv, mask_key=mask_key)
+        if self._role == "client":
+            return head + unmask(data, head[-4:])
+        return head + data
+
+    def encode_many(self, payloads: Iterable[BytesLike]) -> bytes:
+        """Each payload as one binary frame, in one contiguous ``bytes``."""
+        return b"".join([self.encode(p) for p in payloads])
+
+
 # --- the decoders' configuration (both builds) --------------------------------------------------
 
 Config = tuple[tuple[str, object], ...]
@@ -377,3 +617,226 @@ class NetstringEncoding:
     def encode_many(self, payloads: Iterable[BytesLike]) -> bytes:
         """Every payload as a netstring, in one contiguous ``bytes``."""
         return b"".join([netstring(p) for p in payloads])
+
+
+# --- the PROXY protocol -------------------------------------------------------------------------
+
+PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+PROXY_V1_PREFIX = b"PROXY "
+PROXY_V1_MAX = 107  # the longest v1 line, CRLF included
+PROXY_V2_FAMILIES = {  # address family and transport -> (name, bytes of addresses)
+    0x00: ("UNKNOWN", 0),
+    0x11: ("TCP4", 12),
+    0x12: ("UDP4", 12),
+    0x21: ("TCP6", 36),
+    0x22: ("UDP6", 36),
+    0x31: ("UNIX", 216),
+    0x32: ("UNIX_DGRAM", 216),
+}
+MSG_NOT_PROXY = "not a PROXY protocol header (neither 'PROXY ' nor the v2 signature)"
+
+
+class ProxyHeader(NamedTuple):
+    """The PROXY protocol header a load balancer sends first (HAProxy's proxy-protocol.txt)."""
+
+    version: int  #: 1 (text) or 2 (binary)
+    command: str  #: "PROXY" (a proxied connection) or "LOCAL" (the proxy's own, e.g. health)
+    family: str  #: "TCP4", "TCP6", "UDP4", "UDP6", "UNIX", "UNIX_DGRAM" or "UNKNOWN"
+    source: Optional[tuple[str, int]]  #: the client's (host, port), when it is an IP address
+    destination: Optional[tuple[str, int]]  #: the address the client connected to
+    tlvs: list[tuple[int, bytes]]  #: v2's type-length-value extensions, in order
+
+
+def _proxy_corrupt(message: str) -> CorruptFrameError:
+    return CorruptFrameError(f"PROXY protocol: {message}")
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or (len(text) > 1 and text[0] == "0") or int(text) > 65535:
+        raise _proxy_corrupt(f"bad port {text!r}")
+    return int(text)
+
+
+def _v1(buf: bytes) -> Optional[tuple[ProxyHeader, int]]:
+    if not buf.startswith(PROXY_V1_PREFIX[: len(buf)]):
+        raise _proxy_corrupt(MSG_NOT_PROXY)
+    end = buf.find(b"\r\n", 0, PROXY_V1_MAX)
+    if end < 0:
+        if b"\n" in buf[:PROXY_V1_MAX] or len(buf) >= PROXY_V1_MAX:
+            raise _proxy_corrupt(
+                f"a v1 header is one line ending in CRLF within {PROXY_V1_MAX} bytes"
+            )
+        return None
+    try:
+        parts = buf[:end].decode("ascii").split(" ")
+    except UnicodeDecodeError:
+        raise _proxy_corrupt("a v1 header is ASCII") from None
+    family = parts[1] if len(parts) > 1 else ""
+    if family == "UNKNOWN":
+        return ProxyHeader(1, "PROXY", "UNKNOWN", None, None, []), end + 2
+    if family not in ("TCP4", "TCP6"):
+        raise _proxy_corrupt(f"unknown v1 family {family!r}")
+    if len(parts) != 6:
+        raise _proxy_corrupt("a v1 header has 6 fields: PROXY, family, 2 addresses, 2 ports")
+    kind = ipaddress.IPv4Address if family == "TCP4" else ipaddress.IPv6Address
+    try:
+        source, destination = str(kind(parts[2])), str(kind(parts[3]))
+    except ValueError as exc:
+        raise _proxy_corrupt(f"bad {family} address: {exc}") from None
+    header = ProxyHeader(
+        1, "PROXY", family, (source, _port(parts[4])), (destination, _port(parts[5])), []
+    )
+    return header, end + 2
+
+
+def _v2(buf: bytes) -> Optional[tuple[ProxyHeader, int]]:
+    if not buf.startswith(PROXY_V2_SIGNATURE[: len(buf)]):
+        raise _proxy_corrupt(MSG_NOT_PROXY)
+    if len(buf) < 16:
+        return None
+    if buf[12] >> 4 != 2:
+        raise _proxy_corrupt(f"unknown version {buf[12] >> 4}")
+    command = {0: "LOCAL", 1: "PROXY"}.get(buf[12] & 0x0F)
+    if command is None:
+        raise _proxy_corrupt(f"unknown command {buf[12] & 0x0F}")
+    if buf[13] not in PROXY_V2_FAMILIES:
+        raise _proxy_corrupt(f"unknown address family and transport {buf[13]:#04x}")
+    family, size = PROXY_V2_FAMILIES[buf[13]]
+    total = 16 + int.from_bytes(buf[14:16], "big")
+    if len(buf) < total:
+        return None
+    body = buf[16:total]
+    if len(body) < size:
+        raise _proxy_corrupt(f"{len(body)} bytes cannot hold {family} addresses ({size})")
+    source = destination = None
+    if command == "PROXY" and family in ("TCP4", "UDP4", "TCP6", "UDP6"):
+        width = 4 if size == 12 else 16
+        kind = ipaddress.IPv4Address if width == 4 else ipaddress.IPv6Address
+        ports = body[2 * width : 2 * width + 4]
+        source = (str(kind(body[:width])), int.from_bytes(ports[:2], "big"))
+        destination = (str(kind(body[width : 2 * width])), int.from_bytes(ports[2:], "big"))
+    tlvs = []
+    rest = body[size:]
+    while rest:
+        if len(rest) < 3 or len(rest) < 3 + int.from_bytes(rest[1:3], "big"):
+            raise _proxy_corrupt("a TLV runs past the header's end")
+        length = int.from_bytes(rest[1:3], "big")
+        tlvs.append((rest[0], rest[3 : 3 + length]))
+        rest = rest[3 + length :]
+    return ProxyHeader(2, command, family, source, destination, tlvs), total
+
+
+def parse_proxy_header(buf: bytes) -> Optional[tuple[ProxyHeader, int]]:
+    """The PROXY header (v1 or v2) at the start of ``buf`` and its length; None when more bytes
+    are needed. A stream that cannot start with one is corrupt."""
+    if not buf:
+        return None
+    if buf[:1] == b"P":
+        return _v1(buf)
+    if buf[:1] == b"\r":
+        return _v2(buf)
+    raise _proxy_corrupt(MSG_NOT_PROXY)
+
+
+class ProxyProtocolDecoder:
+    """The HAProxy PROXY protocol header, v1 (text) or v2 (binary, with TLVs), that a load
+    balancer sends before the client's bytes: it yields one :class:`ProxyHeader`, then is
+    ``done``, and ``detach()`` gives what follows, for the connection's own decoder. Corrupt:
+    anything that is not such a header.
+
+    The header comes once per connection, so this one class serves both builds; it has the
+    decoder interface the adapters use (``feed``, ``next_frame``, iteration, ``decode``,
+    ``get_buffer`` / ``buffer_updated``, ``feed_eof``, ``reset``, ``detach``, ``buffered``)."""
+
+    __slots__ = ("_buffer", "_corrupt", "_done", "_eof", "_region")
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._region: Optional[bytearray] = None
+        self._done = False
+        self._corrupt: Optional[CorruptFrameError] = None
+        self._eof = False
+
+    def __repr__(self) -> str:
+        return "ProxyProtocolDecoder()"
+
+    @property
+    def done(self) -> bool:
+        """The header has been returned: what follows is the next protocol's."""
+        return self._done
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not returned (after the header: those that follow it)."""
+        return len(self._buffer)
+
+    def feed(self, data: BytesLike) -> None:
+        if self._corrupt is not None:
+            raise self._corrupt
+        self._buffer += _bytes(data)
+
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """A region for ``recv_into``; ``buffer_updated(n)`` takes its first ``n`` bytes."""
+        self._region = bytearray(max(sizehint, 4096) if sizehint > 0 else 4096)
+        return memoryview(self._region)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        region, self._region = self._region, None
+        if region is None:
+            raise RuntimeError("buffer_updated() without get_buffer()")
+        if not 0 <= nbytes <= len(region):
+            raise ValueError(f"nbytes must be in 0..{len(region)}, got {nbytes}")
+        self.feed(memoryview(region)[:nbytes])
+
+    def next_frame(self) -> Optional[ProxyHeader]:
+        """The header, once it has all arrived; then None."""
+        if self._corrupt is not None:
+            raise self._corrupt
+        if self._done:
+            return None
+        try:
+            found = parse_proxy_header(bytes(self._buffer))
+        except CorruptFrameError as err:
+            self._corrupt = err
+            self._buffer.clear()
+            raise
+        if found is None:
+            return None
+        header, length = found
+        del self._buffer[:length]
+        self._done = True
+        return header
+
+    def __iter__(self) -> ProxyProtocolDecoder:
+        return self
+
+    def __next__(self) -> ProxyHeader:
+        header = self.next_frame()
+        if header is None:
+            raise StopIteration
+        return header
+
+    def decode(self, data: BytesLike) -> list[ProxyHeader]:
+        self.feed(data)
+        return list(self)
+
+    def feed_eof(self) -> None:
+        """The end of stream: a header cut short is an ``IncompleteFrameError``."""
+        if self._corrupt is not None:
+            raise self._corrupt
+        self._eof = True
+        if not self._done and self._buffer and self.next_frame() is None:
+            partial = bytes(self._buffer)
+            self._buffer.clear()
+            raise IncompleteFrameError(partial)
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def detach(self) -> bytes:
+        """What was received after the header (all of it, before), in order; then reset."""
+        if self._corrupt is not None:
+            raise self._corrupt
+        rest = bytes(self._buffer)
+        self.reset()
+        return rest

@@ -28,7 +28,15 @@ from typing import Any, Callable, Literal, Optional, Union
 from . import _contract as C
 from . import _protocols as P
 from ._contract import PoolStats, SlabRecord
-from ._protocols import NetstringRule, OctetCountingRule, RespRule
+from ._protocols import (
+    NetstringRule,
+    OctetCountingRule,
+    ProxyProtocolDecoder,
+    RespRule,
+    WebSocketFrame,
+    WebSocketRule,
+    unmask,
+)
 from .errors import (
     CorruptFrameError,
     DoubleFreeError,
@@ -53,6 +61,7 @@ __all__ = [
     "OctetCountingDecoder",
     "OctetCountingRule",
     "PooledBuffer",
+    "ProxyProtocolDecoder",
     "RespDecoder",
     "RespRule",
     "RuleDecoder",
@@ -60,6 +69,11 @@ __all__ = [
     "SlabRecord",
     "VarintLengthDecoder",
     "VarintLengthEncoder",
+    "WebSocketDecoder",
+    "WebSocketEncoder",
+    "WebSocketFrame",
+    "WebSocketRule",
+    "unmask",
 ]
 
 _Buf = Union[bytes, bytearray]
@@ -1634,6 +1648,68 @@ class NetstringEncoder(P.NetstringEncoding):
     def decoder(self, **overrides: Any) -> NetstringDecoder:
         """The decoder that reads back what this encoder writes."""
         return NetstringDecoder(**overrides)
+
+
+class WebSocketDecoder(RuleDecoder):
+    """RFC 6455 base framing (§5.2): frames are :class:`WebSocketFrame` objects, their payload
+    unmasked. ``role="server"`` reads what clients send (frames must be masked; they are
+    unmasked into a new buffer); ``role="client"`` reads what servers send (frames must not be
+    masked; payloads are zero-copy views). Fragments come out as their frames.
+    ``max_frame_length`` bounds the payload. Corrupt: the wrong mask bit for the role, a control
+    frame longer than 125 bytes or with FIN clear, a reserved opcode, a length not in its
+    shortest form, a 64-bit length with the top bit set."""
+
+    __slots__ = ("_copy_out", "_ws")
+
+    def __init__(
+        self,
+        *,
+        role: str = "server",
+        max_frame_length: int = P.DEFAULT_WEBSOCKET_MAX,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None:
+        masked, max_len, self._config = P.websocket_setup(role, max_frame_length, copy, pool)
+        self._ws = P.WebSocketRule(masked)
+        self._use(self._ws, max_len, False, pool, P.WEBSOCKET_OVERHEAD)
+        self._copy_out = bool(copy)
+
+    def index(self, data: C.BytesLike) -> tuple[memoryview, int]:
+        if self._ws.masked:
+            raise TypeError(P.MSG_WEBSOCKET_INDEX)
+        return super().index(data)
+
+    def next_frame(self) -> Any:
+        """The next complete frame, as a :class:`WebSocketFrame`, or ``None``."""
+        frame = super().next_frame()
+        if frame is None:
+            return None
+        ws = self._ws
+        payload: Any = frame
+        if ws.mask:
+            payload = P.unmask(frame, ws.mask)
+            if not self._copy_out:
+                payload = memoryview(payload)
+        elif self._copy_out:
+            payload = bytes(frame)
+        return WebSocketFrame(ws.fin, ws.rsv, ws.opcode, payload)
+
+    def _cut_batch(
+        self, buf: _Buf, view: memoryview, pos: int, end: int
+    ) -> tuple[int, list[C.Frame]]:
+        return pos, []  # one at a time: each frame's header is the rule's until the next
+
+
+class WebSocketEncoder(P.WebSocketEncoding):
+    """WebSocket frames out (RFC 6455 §5.2). ``role="client"`` masks each frame (with an
+    ``os.urandom`` key unless ``mask_key`` is given); ``role="server"`` does not."""
+
+    __slots__ = ()
+
+    def decoder(self, **overrides: Any) -> WebSocketDecoder:
+        """The decoder that reads back what this encoder writes (the other role's reader)."""
+        role = "server" if self._role == "client" else "client"
+        return WebSocketDecoder(**{"role": role, **overrides})
 
 
 # --- encoders -----------------------------------------------------------------------------------

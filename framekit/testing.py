@@ -428,6 +428,42 @@ def resp_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
     return b"".join(pieces)
 
 
+@st.composite
+def websocket_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``WebSocketDecoder``."""
+    return {
+        "role": draw(st.sampled_from(["server", "client"])),
+        "max_frame_length": draw(st.integers(0, 300)),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def websocket_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """Frames the other role writes (some too long, some fragments, control frames), and now
+    and then bytes that may break the rules."""
+    import framekit
+
+    encoder = framekit.WebSocketEncoder(role="client" if cfg["role"] == "server" else "server")
+    pieces = []
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["data", "data", "long", "control", "junk"]))
+        if kind == "junk":
+            pieces.append(draw(st.binary(min_size=1, max_size=6)))
+            continue
+        size = {"data": 60, "long": 400, "control": 125}[kind]
+        payload = draw(st.binary(max_size=size))
+        opcode = draw(st.sampled_from([8, 9, 10] if kind == "control" else [0, 1, 2]))
+        key = draw(st.binary(min_size=4, max_size=4)) if cfg["role"] == "server" else None
+        fin = kind == "control" or draw(st.booleans())
+        pieces.append(
+            encoder.encode(
+                payload, opcode=opcode, fin=fin, rsv=draw(st.integers(0, 7)), mask_key=key
+            )
+        )
+    return b"".join(pieces)
+
+
 #: each kind's strategies: (configurations, streams that fit one), by its short name
 STRATEGIES: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]] = {
     "length": (length_field_configs, length_field_streams),
@@ -439,6 +475,7 @@ STRATEGIES: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]]
     "netstring": (netstring_configs, netstring_streams),
     "octet": (octet_configs, octet_streams),
     "resp": (resp_configs, resp_streams),
+    "websocket": (websocket_configs, websocket_streams),
 }
 
 #: decoder class name -> (configurations, streams that fit one), for every kind framekit has

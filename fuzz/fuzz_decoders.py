@@ -69,6 +69,11 @@ def config(fdp: atheris.FuzzedDataProvider, kind: str) -> dict[str, Any]:
         return {"frame_length": fdp.ConsumeIntInRange(1, 9)}
     if kind in ("netstring", "octet"):
         return {"max_frame_length": fdp.ConsumeIntInRange(kind == "octet", 60)}
+    if kind == "websocket":
+        return {
+            "role": fdp.PickValueInList(["server", "client"]),
+            "max_frame_length": fdp.ConsumeIntInRange(0, 300),
+        }
     if kind == "resp":
         return {
             "max_frame_length": fdp.ConsumeIntInRange(1, 300),

@@ -207,6 +207,10 @@ def test_index_agrees_with_next_frame(impl: str, case: Any) -> None:
     expected = _by_next_frame(fk, name, cfg, data)
     try:
         positions, consumed = dec.index(data)
+    except TypeError as err:  # masked payloads are not where the frames lie
+        assert (name, cfg.get("role")) == ("WebSocketDecoder", "server"), err
+        assert "masked" in str(err)
+        return
     except FrameError as err:
         # a bad frame first: the error next_frame() gives first
         assert expected[0] is type(err)

@@ -44,11 +44,13 @@ RULES: dict[str, Callable[[ModuleType, dict[str, int]], Any]] = {
     "netstring": lambda m, c: m.NetstringRule(c["limit"]),
     "octet": lambda m, c: m.OctetCountingRule(),
     "resp": lambda m, c: m.RespRule(c["limit"], c["depth"]),
+    "websocket": lambda m, c: m.WebSocketRule(c["depth"] % 2),
 }
 _ALPHABETS = {
     "netstring": b"0123456789:,x",
     "octet": b"0123456789 x",
     "resp": b"+-:_,#($!=*~>%|0123456789\r\n?x",
+    "websocket": b"\x00\x01\x02\x08\x09\x0a\x80\x81\x82\x88\x7e\x7f\xfe\xff\x05",
 }
 
 
@@ -69,6 +71,10 @@ def test_kernels_answer_as_the_pure_rules(kind: str, data: st.DataObject) -> Non
     ours, theirs = RULES[kind](core, cfg), RULES[kind](P, cfg)
     assert _answer(ours, wire) == _answer(theirs, wire), (cfg, wire)
     assert repr(ours) == repr(theirs)
+    if kind == "websocket":  # the header the decoder reads from the rule
+        assert (ours.fin, ours.rsv, ours.opcode, ours.mask) == (
+            theirs.fin, theirs.rsv, theirs.opcode, theirs.mask
+        )  # fmt: skip
 
 
 # --- netstrings ---------------------------------------------------------------------------------
@@ -322,3 +328,236 @@ def test_cli_decodes_each_protocol() -> None:
         assert status == 1, text
         for expected in shown:
             assert expected in text, (flags, text)
+
+
+# --- WebSocket ----------------------------------------------------------------------------------
+
+
+def test_websocket_frames(fk: ModuleType) -> None:
+    client = fk.WebSocketEncoder()
+    wire = (
+        client.encode(b"hello", opcode=1, mask_key=b"abcd")
+        + client.encode(b"x" * 300)  # a 16-bit length
+        + client.encode(b"y" * 70_000)  # a 64-bit length
+        + client.encode(b"part", fin=False, opcode=1)
+        + client.encode(b"", opcode=9)  # a ping between fragments
+        + client.encode(b"end", opcode=0, rsv=5)
+        + client.encode(b"\x03\xe8bye", opcode=8)
+    )
+    assert wire[:2] == b"\x81\x85" and wire[2:6] == b"abcd"  # masked with the key given
+    frames = assert_split_invariant(fk.WebSocketDecoder, wire)
+    assert frames == [b"hello", b"x" * 300, b"y" * 70_000, b"part", b"", b"end", b"\x03\xe8bye"]
+    got = fk.WebSocketDecoder().decode(wire)
+    fields = [(f.fin, f.rsv, f.opcode, len(f)) for f in got]
+    assert fields == [
+        (True, 0, 1, 5), (True, 0, 2, 300), (True, 0, 2, 70_000), (False, 0, 1, 4),
+        (True, 0, 9, 0), (True, 5, 0, 3), (True, 0, 8, 5),
+    ]  # fmt: skip
+    assert all(isinstance(f.payload, memoryview) and f.payload.readonly for f in got)
+    assert got[0] == fk.WebSocketFrame(True, 0, 1, b"hello")
+    assert "opcode=1" in repr(got[0])
+    copied = fk.WebSocketDecoder(copy=True).decode(wire)
+    assert [type(f.payload) for f in copied] == [bytes] * 7
+
+
+def test_websocket_client_role_reads_unmasked_frames_zero_copy(fk: ModuleType) -> None:
+    server = fk.WebSocketEncoder(role="server")
+    wire = server.encode(b"hi", opcode=1) + server.encode_header(3) + b"abc"
+    dec = server.decoder()
+    assert repr(dec) == "WebSocketDecoder(role='client')"
+    data = bytearray(wire)
+    frames = dec.decode(data)
+    assert [bytes(f) for f in frames] == [b"hi", b"abc"]
+    assert frames[1].payload.obj is not None  # a view of the decoder's memory, not a copy
+    data[:] = bytes(len(data))
+    assert [bytes(f) for f in frames] == [b"hi", b"abc"]  # unchanged after the input changes
+
+
+@pytest.mark.parametrize(
+    ("role", "wire", "message"),
+    [
+        ("server", b"\x82\x03abc", "WebSocket: a client's frame must be masked (RFC 6455 §5.1)"),
+        (
+            "client",
+            b"\x82\x83abcdxyz",
+            "WebSocket: a server's frame must not be masked (RFC 6455 §5.1)",
+        ),
+        ("client", b"\x83\x00", "WebSocket: reserved opcode 0x3 (RFC 6455 §5.2)"),
+        ("client", b"\x8b", "WebSocket: reserved opcode 0xb (RFC 6455 §5.2)"),
+        (
+            "client",
+            b"\x89\x7e\x00\x7e",
+            "WebSocket: a control frame's payload is 126 bytes, more than 125 (§5.5)",
+        ),
+        (
+            "client",
+            b"\x09\x00",
+            "WebSocket: a control frame must not be fragmented: FIN is clear (RFC 6455 §5.5)",
+        ),
+        (
+            "client",
+            b"\x82\x7e\x00\x7d",
+            "WebSocket: payload length 125 not in its shortest form (RFC 6455 §5.2)",
+        ),
+        (
+            "client",
+            b"\x82\x7f\x00\x00\x00\x00\x00\x00\xff\xff",
+            "WebSocket: payload length 65535 not in its shortest form (RFC 6455 §5.2)",
+        ),
+        (
+            "client",
+            b"\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00",
+            "WebSocket: a 64-bit payload length with its top bit set (RFC 6455 §5.2)",
+        ),
+    ],
+)
+def test_websocket_corruption(fk: ModuleType, role: str, wire: bytes, message: str) -> None:
+    before = fk.WebSocketEncoder(role="client" if role == "server" else "server").encode(b"ok")
+    make = lambda: fk.WebSocketDecoder(role=role)  # noqa: E731
+    assert assert_split_invariant(make, before + wire) == [b"ok", corrupt(message)]
+
+
+def test_websocket_too_long_payload_is_skipped(fk: ModuleType) -> None:
+    client = fk.WebSocketEncoder()
+    wire = client.encode(b"a" * 10) + client.encode(b"b" * 11) + client.encode(b"c")
+    make = lambda: fk.WebSocketDecoder(max_frame_length=10)  # noqa: E731
+    assert assert_split_invariant(make, wire) == [b"a" * 10, ("too-long", 11, 10), b"c"]
+    dec = fk.WebSocketDecoder(role="client", max_frame_length=10)
+    with pytest.raises(FrameTooLongError) as info:  # a length no stream can carry
+        dec.decode(b"\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff")
+    assert info.value.frame_length == (1 << 63) - 1
+    assert dec.buffered == 0
+
+
+@given(
+    st.lists(
+        st.tuples(st.binary(max_size=200), st.sampled_from([0, 1, 2]), st.booleans(),
+                  st.integers(0, 7)),
+        max_size=8,
+    ),
+    st.sampled_from(["client", "server"]),
+    st.data(),
+)  # fmt: skip
+def test_websocket_encoder_round_trip(
+    frames: list[tuple[bytes, int, bool, int]], role: str, data: st.DataObject
+) -> None:
+    for module in IMPLEMENTATIONS.values():
+        encoder = module.WebSocketEncoder(role=role)
+        wire = b"".join(encoder.encode(p, opcode=o, fin=f, rsv=r) for p, o, f, r in frames)
+        got = []
+        decoder = encoder.decoder()
+        for chunk in data.draw(splits(wire)):
+            got += [(bytes(x.payload), x.opcode, x.fin, x.rsv) for x in decoder.decode(chunk)]
+        assert got == frames
+
+
+def test_websocket_encoder_refuses_what_the_protocol_forbids(fk: ModuleType) -> None:
+    client, server = fk.WebSocketEncoder(), fk.WebSocketEncoder(role="server")
+    with pytest.raises(ValueError, match="control frame"):
+        client.encode(b"x" * 126, opcode=9)
+    with pytest.raises(ValueError, match="control frame"):
+        client.encode(b"", opcode=8, fin=False)
+    with pytest.raises(ValueError, match="opcode"):
+        client.encode(b"", opcode=3)
+    with pytest.raises(ValueError, match="rsv"):
+        client.encode(b"", rsv=8)
+    with pytest.raises(ValueError, match="4 bytes"):
+        client.encode(b"", mask_key=b"abc")
+    with pytest.raises(ValueError, match="does not mask"):
+        server.encode(b"", mask_key=b"abcd")
+    with pytest.raises(ValueError, match="role"):
+        fk.WebSocketEncoder(role="peer")
+    with pytest.raises(ValueError, match="role"):
+        fk.WebSocketDecoder(role="peer")
+    assert server.encode_header(70_000)[:2] == b"\x82\x7f"
+    assert (
+        repr(server) == "WebSocketEncoder(role='server')" and repr(client) == "WebSocketEncoder()"
+    )
+
+
+@given(st.binary(max_size=100), st.binary(min_size=4, max_size=4))
+def test_unmask_in_c_is_the_rfc_xor(data: bytes, key: bytes) -> None:
+    expected = bytes(b ^ key[i % 4] for i, b in enumerate(data))
+    for module in IMPLEMENTATIONS.values():
+        assert module.unmask(data, key) == expected
+
+
+# --- PROXY protocol -----------------------------------------------------------------------------
+
+V2_TCP4 = (
+    b"\r\n\r\n\x00\r\nQUIT\n" + b"\x21\x11" + (12 + 7).to_bytes(2, "big")
+    + bytes([10, 0, 0, 1]) + bytes([10, 0, 0, 2]) + (56324).to_bytes(2, "big")
+    + (443).to_bytes(2, "big") + b"\x01\x00\x04h2h2"  # a TLV: ALPN
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("wire", "header"),
+    [
+        (
+            b"PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\n",
+            (1, "PROXY", "TCP4", ("192.168.0.1", 56324), ("192.168.0.11", 443), []),
+        ),
+        (
+            b"PROXY TCP6 ::1 2001:db8::1 1 65535\r\n",
+            (1, "PROXY", "TCP6", ("::1", 1), ("2001:db8::1", 65535), []),
+        ),
+        (b"PROXY UNKNOWN ffff::1 x\r\n", (1, "PROXY", "UNKNOWN", None, None, [])),
+        (V2_TCP4, (2, "PROXY", "TCP4", ("10.0.0.1", 56324), ("10.0.0.2", 443), [(1, b"h2h2")])),
+        (
+            b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00",
+            (2, "LOCAL", "UNKNOWN", None, None, []),
+        ),
+    ],
+)
+def test_proxy_headers(fk: ModuleType, wire: bytes, header: tuple[Any, ...]) -> None:
+    after = b"GET / HTTP/1.1\r\n"
+    for pieces in ([wire + after], [bytes([b]) for b in wire + after]):  # whole, bytewise
+        dec = fk.ProxyProtocolDecoder()
+        got = []
+        for piece in pieces:
+            got += dec.decode(piece)
+        assert got == [P.ProxyHeader(*header)]
+        assert dec.done and dec.buffered == len(after)
+        dec.feed_eof()  # what follows is the next protocol's: no error
+        assert dec.detach() == after and dec.buffered == 0 and not dec.done
+
+
+@pytest.mark.parametrize(
+    ("wire", "message"),
+    [
+        (b"GET / HTTP/1.1\r\n", "not a PROXY protocol header"),
+        (b"PROXX", "not a PROXY protocol header"),
+        (b"\r\n\r\n\x00\r\nQUIX", "not a PROXY protocol header"),
+        (b"PROXY TCP5 1.2.3.4 1.2.3.4 1 2\r\n", "unknown v1 family 'TCP5'"),
+        (b"PROXY TCP4 1.2.3.4 1.2.3.4 1\r\n", "a v1 header has 6 fields"),
+        (b"PROXY TCP4 1.2.3.999 1.2.3.4 1 2\r\n", "bad TCP4 address"),
+        (b"PROXY TCP4 1.2.3.4 1.2.3.4 01 2\r\n", "bad port '01'"),
+        (b"PROXY TCP4 1.2.3.4 1.2.3.4 1 65536\r\n", "bad port '65536'"),
+        (b"PROXY " + b"x" * 101, "within 107 bytes"),
+        (b"PROXY TCP4\n", "within 107 bytes"),
+        (b"\r\n\r\n\x00\r\nQUIT\n\x31\x11\x00\x00", "unknown version 3"),
+        (b"\r\n\r\n\x00\r\nQUIT\n\x22\x11\x00\x00", "unknown command 2"),
+        (b"\r\n\r\n\x00\r\nQUIT\n\x21\x41\x00\x00", "unknown address family"),
+        (b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x04abcd", "cannot hold TCP4 addresses"),
+        (V2_TCP4[:-5] + b"\x01\x00\x09h2h2", "a TLV runs past"),
+    ],
+)
+def test_proxy_corruption(fk: ModuleType, wire: bytes, message: str) -> None:
+    dec = fk.ProxyProtocolDecoder()
+    with pytest.raises(CorruptFrameError, match=message):
+        dec.decode(wire)
+    with pytest.raises(CorruptFrameError):  # sticky
+        dec.next_frame()
+
+
+def test_proxy_header_cut_short(fk: ModuleType) -> None:
+    dec = fk.ProxyProtocolDecoder()
+    assert dec.decode(b"PROXY TCP4 1.2") == []
+    with pytest.raises(IncompleteFrameError):
+        dec.feed_eof()
+    dec = fk.ProxyProtocolDecoder()
+    region = dec.get_buffer()
+    region[:6] = b"PROXY "
+    dec.buffer_updated(6)
+    assert dec.buffered == 6 and dec.next_frame() is None
