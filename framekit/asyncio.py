@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterable
 from typing import Any, Callable, Optional, Union
 
 from ._adapters import adopt_pool, gather, hand_over, ready_frames
 from ._contract import BytesLike, Frame, check_max_frames
+from ._protocols import ProxyHeader, ProxyProtocolDecoder
 from .errors import CorruptFrameError, FrameError
 
 __all__ = ["FrameReader", "FrameWriter", "FramedProtocol", "open_connection", "start_server"]
@@ -193,6 +195,7 @@ class _StreamProtocol(FramedProtocol):
         "_reading_paused",
         "_task",
         "_writable",
+        "proxy_header",
     )
 
     def __init__(
@@ -217,6 +220,8 @@ class _StreamProtocol(FramedProtocol):
         self._writable: Optional[asyncio.Future[None]] = None
         self._connected = connected
         self._task: Optional[asyncio.Task[Any]] = None
+        #: the PROXY protocol header the connection began with (start_server(proxy_protocol=))
+        self.proxy_header: Optional[ProxyHeader] = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -449,6 +454,12 @@ class FrameReader:
         """Bytes received and not read yet (held by the decoder)."""
         return self._protocol.decoder.buffered  # type: ignore[no-any-return]
 
+    @property
+    def proxy_header(self) -> Optional[ProxyHeader]:
+        """The PROXY protocol header the connection began with, when the server was started
+        with ``proxy_protocol=True`` (its ``source`` is the real client); else None."""
+        return self._protocol.proxy_header
+
 
 class FrameWriter:
     """Frames to a connection: ``write_frame(s)``, ``await drain()``, ``close()``."""
@@ -496,6 +507,11 @@ class FrameWriter:
         await self._protocol._closed
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """As the transport's; behind a PROXY protocol header, ``"peername"`` is the real
+        client's address (the header's ``source``) when it names one."""
+        header = self._protocol.proxy_header
+        if name == "peername" and header is not None and header.source is not None:
+            return header.source
         return self.transport.get_extra_info(name, default)
 
 
@@ -532,12 +548,20 @@ async def start_server(
     high_water: int = DEFAULT_HIGH_WATER,
     low_water: int = DEFAULT_LOW_WATER,
     pool: Any = None,
+    proxy_protocol: bool = False,
     **kwargs: Any,
 ) -> asyncio.Server:
     """Serve, as ``asyncio.start_server`` does: ``client_connected_cb(reader, writer)`` is called
     (or scheduled, when it is a coroutine function) for each connection, each with its own
-    decoder and encoder from the factories."""
+    decoder and encoder from the factories.
+
+    ``proxy_protocol=True``: each connection begins with a PROXY protocol header (v1 or v2, from
+    a load balancer such as HAProxy); it is read first, then the callback runs with
+    ``reader.proxy_header`` set and ``writer.get_extra_info("peername")`` the real client. A
+    connection that does not begin with one is closed."""
     loop = asyncio.get_running_loop()
+    if proxy_protocol:
+        client_connected_cb, decoder_factory = _behind_proxy(client_connected_cb, decoder_factory)
 
     def factory() -> _StreamProtocol:
         encoder = encoder_factory() if encoder_factory is not None else None
@@ -546,3 +570,24 @@ async def start_server(
         )
 
     return await loop.create_server(factory, host, port, **kwargs)
+
+
+def _behind_proxy(
+    callback: Callable[[FrameReader, FrameWriter], Union[Awaitable[None], None]],
+    decoder_factory: Callable[[], Any],
+) -> tuple[Callable[[FrameReader, FrameWriter], Awaitable[None]], Callable[[], Any]]:
+    """A callback that reads the PROXY header first, then frames the rest with the decoder."""
+
+    async def connected(reader: FrameReader, writer: FrameWriter) -> None:
+        try:
+            header = await reader.read_frame()
+        except (FrameError, EOFError):
+            writer.close()
+            return
+        reader._protocol.proxy_header = header  # type: ignore[assignment]
+        reader.set_decoder(decoder_factory())
+        result = callback(reader, writer)
+        if inspect.isawaitable(result):
+            await result
+
+    return connected, ProxyProtocolDecoder

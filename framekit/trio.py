@@ -24,6 +24,8 @@ import trio
 
 from ._adapters import BatchReceiver, adopt_pool, coalesced
 from ._contract import BytesLike, Frame
+from ._protocols import ProxyHeader, ProxyProtocolDecoder
+from .errors import FrameError
 
 __all__ = ["FramedStream", "open_tcp_framed_stream", "serve_tcp_framed"]
 
@@ -42,6 +44,8 @@ class FramedStream(BatchReceiver, trio.abc.Channel[Frame]):
     ) -> None:
         self.stream = stream
         self._pool = pool
+        #: the PROXY protocol header the connection began with (serve_tcp_framed(proxy_protocol=))
+        self.proxy_header: Optional[ProxyHeader] = None
         adopt_pool(decoder, pool)
         self.decoder = decoder
         self.encoder = encoder
@@ -107,17 +111,30 @@ async def serve_tcp_framed(
     encoder_factory: Optional[Callable[[], Any]] = None,
     reuse_port: bool = False,
     pool: Any = None,
+    proxy_protocol: bool = False,
     task_status: Any = trio.TASK_STATUS_IGNORED,
     **kwargs: Any,
 ) -> None:
     """``trio.serve_tcp`` with each connection framed (its own decoder and encoder) and closed
     when ``handler`` returns. ``reuse_port=True`` sets ``SO_REUSEPORT`` on the listening socket
     (``host=`` its address, default all IPv4 ones; ``backlog=``), so that several processes can
-    serve one port and the kernel spreads connections among them."""
+    serve one port and the kernel spreads connections among them.
+
+    ``proxy_protocol=True``: each connection begins with a PROXY protocol header (v1 or v2, from
+    a load balancer such as HAProxy); it is read first, then ``handler`` runs with
+    ``stream.proxy_header`` set (its ``source`` is the real client). A connection that does not
+    begin with one is closed."""
 
     async def framed(stream: trio.SocketStream) -> None:
         encoder = encoder_factory() if encoder_factory is not None else None
-        async with FramedStream(stream, decoder_factory(), encoder, pool=pool) as channel:
+        first = ProxyProtocolDecoder() if proxy_protocol else decoder_factory()
+        async with FramedStream(stream, first, encoder, pool=pool) as channel:
+            if proxy_protocol:
+                try:
+                    channel.proxy_header = await channel.receive()  # type: ignore[assignment]
+                except (FrameError, trio.EndOfChannel):
+                    return
+                channel.set_decoder(decoder_factory())
             await handler(channel)
 
     if not reuse_port:
