@@ -170,6 +170,29 @@ def redis() -> Iterator[int]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def haproxy(backend: int) -> Iterator[tuple[int, int]]:
+    """HAProxy in TCP mode in front of ``backend``: (the port that sends it a PROXY v1 header,
+    the port that sends a v2 one)."""
+    binary = _need("/usr/sbin/haproxy")
+    workdir = tempfile.mkdtemp(prefix="framekit-haproxy-")
+    try:
+        v1, v2 = free_port(), free_port()
+        config = os.path.join(workdir, "haproxy.cfg")
+        with open(config, "w") as f:
+            f.write(
+                "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n"
+                "  timeout server 30s\n"
+                f"listen v1\n  bind 127.0.0.1:{v1}\n  server s 127.0.0.1:{backend} send-proxy\n"
+                f"listen v2\n  bind 127.0.0.1:{v2}\n"
+                f"  server s 127.0.0.1:{backend} send-proxy-v2\n"
+            )
+        with _running([binary, "-db", "-f", config], v1, workdir):
+            yield v1, v2  # (haproxy binds every listener before it accepts on one)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def logger() -> str:
     """util-linux' logger (it sends syslog messages over TCP with octet counting)."""
     return _need("/usr/bin/logger")

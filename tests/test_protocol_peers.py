@@ -7,6 +7,7 @@ import random
 import socket
 import subprocess
 import threading
+from functools import partial
 from types import ModuleType
 from typing import Any, Callable, Union
 
@@ -145,3 +146,255 @@ def test_octet_counting_from_logger(fk: ModuleType, tmp_path: Any) -> None:
     for frame, line in zip(got, lines):
         assert frame.startswith(b"<13>"), frame[:40]  # user.notice
         assert frame.endswith(line.encode()), (frame[-60:], line[-60:])
+
+
+# --- WebSocket, with the websockets library as the peer ------------------------------------------
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
+
+
+def accept_key(key: bytes) -> bytes:
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.sha1(key + GUID).digest())
+
+
+def messages(rng: random.Random) -> list[tuple[int, bytes]]:
+    """(opcode, payload): text and binary, 0 B to 1 MiB."""
+    out = []
+    for size in [0, 1, 125, 126, 65535, 65536, 1 << 20, *[rng.randrange(5000) for _ in range(20)]]:
+        payload = bytes(rng.randrange(256) for _ in range(min(size, 4096)))
+        payload = (payload * (size // 4096 + 1))[:size]
+        if rng.random() < 0.5:
+            out.append((1, bytes(b % 95 + 32 for b in payload)))  # text: ASCII
+        else:
+            out.append((2, payload))
+    return out
+
+
+async def _write_split(writer: Any, data: bytes, rng: random.Random) -> None:
+    """``data`` written in pieces cut at random points (each piece drained)."""
+    pos = 0
+    while pos < len(data):
+        step = rng.choice([1, 2, 7, 100, 5000, 70000])
+        writer.write(data[pos : pos + step])
+        await writer.drain()
+        pos += step
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_websocket_client_against_websockets_server(fk: ModuleType, split: bool) -> None:
+    import asyncio
+
+    from websockets.asyncio.server import serve
+
+    import framekit.asyncio as fk_asyncio
+
+    rng = random.Random(11 + split)
+    sent = messages(rng)
+
+    async def echo(ws: Any) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    async def main() -> None:
+        async with serve(echo, "127.0.0.1", 0, max_size=None, compression=None) as server:
+            port = server.sockets[0].getsockname()[1]
+            reader, writer = await fk_asyncio.open_connection(
+                "127.0.0.1", port, decoder=fk.DelimiterDecoder([b"\r\n\r\n"])
+            )
+            key = b"dGhlIHNhbXBsZSBub25jZQ=="
+            writer.write(
+                b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\n"
+                b"Sec-WebSocket-Version: 13\r\n\r\n"
+            )
+            head = bytes(await reader.read_frame())
+            assert head.startswith(b"HTTP/1.1 101"), head
+            assert b"Sec-WebSocket-Accept: " + accept_key(key) in head
+            reader.set_decoder(fk.WebSocketDecoder(role="client"))
+            encoder = fk.WebSocketEncoder(role="client")
+            wire = b"".join(encoder.encode(p, opcode=o) for o, p in sent)
+            # a message in three fragments, with a ping between them
+            wire += encoder.encode(b"frag", opcode=1, fin=False)
+            wire += encoder.encode(b"ping!", opcode=9)
+            wire += encoder.encode(b"men", opcode=0, fin=False)
+            wire += encoder.encode(b"ted", opcode=0)
+            if split:
+                sender = asyncio.ensure_future(_write_split(writer, wire, rng))
+            else:
+                writer.write(wire)
+                sender = asyncio.ensure_future(writer.drain())
+            got: list[tuple[int, bytes, bool]] = []
+            while len(got) < len(sent) + 2:
+                frame: Any = await reader.read_frame()
+                got.append((frame.opcode, bytes(frame.payload), frame.fin))
+            await sender
+            # the echoes in order; the pong among them wherever the server sent it
+            assert [g for g in got if g[0] != 10] == [(o, p, True) for o, p in sent] + [
+                (1, b"fragmented", True)
+            ]
+            assert [g for g in got if g[0] == 10] == [(10, b"ping!", True)]
+            writer.write(encoder.encode(b"\x03\xe8done", opcode=8))
+            close: Any = await reader.read_frame()
+            assert (close.opcode, bytes(close.payload)) == (8, b"\x03\xe8done")
+            writer.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_websocket_server_against_websockets_client(fk: ModuleType, split: bool) -> None:
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    import framekit.asyncio as fk_asyncio
+
+    rng = random.Random(21 + split)
+    sent = messages(rng)
+    seen: list[tuple[int, bytes]] = []
+
+    async def serve_one(reader: Any, writer: Any) -> None:
+        head = bytes(await reader.read_frame())
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept_key(key) + b"\r\n\r\n"
+        )
+        reader.set_decoder(fk.WebSocketDecoder(role="server"))
+        encoder = fk.WebSocketEncoder(role="server")
+        async for frame in reader:
+            seen.append((frame.opcode, bytes(frame.payload)))
+            if frame.opcode == 9:  # ping: pong
+                reply = encoder.encode(frame.payload, opcode=10)
+            else:  # data echoed, close answered
+                reply = encoder.encode(frame.payload, opcode=frame.opcode)
+            if split:
+                await _write_split(writer, reply, rng)
+            else:
+                writer.write(reply)
+                await writer.drain()
+            if frame.opcode == 8:
+                writer.close()
+                return
+
+    async def main() -> None:
+        server = await fk_asyncio.start_server(
+            serve_one, "127.0.0.1", 0, decoder_factory=lambda: fk.DelimiterDecoder([b"\r\n\r\n"])
+        )
+        port = server.sockets[0].getsockname()[1]
+        async with connect(f"ws://127.0.0.1:{port}/", max_size=None, compression=None) as ws:
+            for opcode, payload in sent:
+                await ws.send(payload.decode() if opcode == 1 else payload)
+                echoed = await ws.recv()
+                assert echoed == (payload.decode() if opcode == 1 else payload)
+            pong = await ws.ping(b"are you there")
+            await asyncio.wait_for(pong, 30)
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())
+    assert seen[: len(sent)] == sent
+    assert seen[len(sent)] == (9, b"are you there")
+    assert seen[-1][0] == 8  # the client's close, answered
+
+
+# --- PROXY protocol, behind Debian's haproxy ------------------------------------------------------
+
+
+async def _ask_through(port: int) -> tuple[int, bytes]:
+    """Connect (to haproxy), say a line, return (our source port, the server's answer)."""
+    import asyncio
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    source = writer.get_extra_info("sockname")[1]
+    writer.write(b"hello\n")
+    answer = await reader.readline()
+    writer.close()
+    return source, answer
+
+
+@pytest.mark.server
+def test_proxy_protocol_asyncio_behind_haproxy(fk: ModuleType) -> None:
+    import asyncio
+
+    import framekit.asyncio as fk_asyncio
+
+    async def answer(reader: Any, writer: Any) -> None:
+        try:
+            line = bytes(await reader.read_frame())
+        except EOFError:  # (haproxy relaying the connect that checked it listens)
+            return
+        header = reader.proxy_header
+        host, port = writer.get_extra_info("peername")
+        writer.write(b"%s %d v%d %s\n" % (host.encode(), port, header.version, line))
+        await writer.drain()
+        writer.close()
+
+    async def main() -> None:
+        server = await fk_asyncio.start_server(
+            answer, "127.0.0.1", 0, decoder_factory=fk.LineDecoder, proxy_protocol=True
+        )
+        backend = server.sockets[0].getsockname()[1]
+        with servers.haproxy(backend) as (v1, v2):
+            for port, version in ((v1, 1), (v2, 2)):
+                source, got = await _ask_through(port)
+                assert got == b"127.0.0.1 %d v%d hello\n" % (source, version)
+        # a connection that does not begin with a header is closed, unanswered
+        reader, writer = await asyncio.open_connection("127.0.0.1", backend)
+        writer.write(b"hello\n")
+        assert await reader.read() == b""
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())
+
+
+@pytest.mark.server
+def test_proxy_protocol_trio_behind_haproxy(fk: ModuleType) -> None:
+    import trio
+
+    from framekit.trio import serve_tcp_framed
+
+    async def answer(stream: Any) -> None:
+        try:
+            line = bytes(await stream.receive())
+        except trio.EndOfChannel:  # (haproxy relaying the connect that checked it listens)
+            return
+        header = stream.proxy_header
+        host, port = header.source
+        await stream.stream.send_all(
+            b"%s %d v%d %s\n" % (host.encode(), port, header.version, line)
+        )
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(
+                partial(
+                    serve_tcp_framed, answer, 0, host="127.0.0.1",
+                    decoder_factory=fk.LineDecoder, proxy_protocol=True,
+                )
+            )  # fmt: skip
+            backend = listeners[0].socket.getsockname()[1]
+            with servers.haproxy(backend) as (v1, v2):
+                for port, version in ((v1, 1), (v2, 2)):
+                    stream = await trio.open_tcp_stream("127.0.0.1", port)
+                    source = stream.socket.getsockname()[1]
+                    await stream.send_all(b"hello\n")
+                    got = b""
+                    while not got.endswith(b"\n"):
+                        chunk = await stream.receive_some()
+                        if not chunk:
+                            break
+                        got += chunk
+                    await stream.aclose()
+                    assert got == b"127.0.0.1 %d v%d hello\n" % (source, version)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
