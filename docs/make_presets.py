@@ -17,6 +17,8 @@ PROVEN = {
     "dns_tcp": "split from real dnsmasq answers to pipelined TCP queries",
     "redis": "split from a real redis-server's replies to 21 000 pipelined commands, then RESP3",
     "syslog_tcp": "split from what util-linux' `logger --tcp --octet-count` sends",
+    "websocket_server": "read from the `websockets` library as a client",
+    "websocket_client": "read from the `websockets` library as a server",
 }
 
 

@@ -27,6 +27,8 @@ from . import (
     OctetCountingDecoder,
     RespDecoder,
     VarintLengthDecoder,
+    WebSocketDecoder,
+    WebSocketEncoder,
     _protocols,
 )
 from . import errors as framekit_errors
@@ -65,6 +67,10 @@ __all__ = [
     "syslog_tcp_encoder",
     "tls_record",
     "tls_record_encoder",
+    "websocket_client",
+    "websocket_client_encoder",
+    "websocket_server",
+    "websocket_server_encoder",
 ]
 
 MiB = 1 << 20
@@ -102,6 +108,8 @@ MQTT = {
 NDJSON = {"max_frame_length": 16 * MiB}
 REDIS = {"max_frame_length": 512 * MiB}
 SYSLOG_TCP = {"max_frame_length": 64 * 1024}
+WEBSOCKET_SERVER = {"role": "server", "max_frame_length": 16 * MiB}
+WEBSOCKET_CLIENT = {"role": "client", "max_frame_length": 16 * MiB}
 STOMP = {"strip_delimiter": False, "max_frame_length": MiB}
 
 
@@ -527,3 +535,56 @@ def syslog_tcp_encoder(**overrides: Any) -> PresetEncoder:
     """Writes :func:`syslog_tcp` messages, each after its octet count:
     ``encode(b"<13>1 - host app - - - hello")``."""
     return _SyslogEncoder("syslog_tcp", syslog_tcp, SYSLOG_TCP, overrides)
+
+
+def websocket_server(**overrides: Any) -> Any:
+    """WebSocket frames as a server reads them (RFC 6455 §5.2), after the HTTP upgrade:
+    frames must be masked, and come out as :class:`~framekit.WebSocketFrame` objects with their
+    payload unmasked (``bytes(frame)`` is the payload). Fragments come out as their frames.
+    The default limit is 16 MiB of payload::
+
+        +-+-+-+-+-------+-+-------------+-------------------------------+
+        |F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+        |I|S|S|S|  (4)  |A|     (7)     |    (16/64, if len is 126/127) |
+        |N|V|V|V|       |S|             |                               |
+        +-+-+-+-+-------+-+-------------+-------------------------------+
+        |  Masking-key (0 or 4 bytes)   |     Payload Data ...          |
+        +-------------------------------+-------------------------------+
+    """
+    return WebSocketDecoder(**{**WEBSOCKET_SERVER, **overrides})
+
+
+def websocket_client(**overrides: Any) -> Any:
+    """WebSocket frames as a client reads them (RFC 6455 §5.2), after the HTTP upgrade: frames
+    must not be masked; payloads are zero-copy views. The default limit is 16 MiB of payload;
+    the layout is :func:`websocket_server`'s."""
+    return WebSocketDecoder(**{**WEBSOCKET_CLIENT, **overrides})
+
+
+class _WebSocketEncoder(PresetEncoder):
+    """A payload as one binary frame, masked when the preset reads a client's frames."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._limit = self._max_frame_length
+        self._max_frame_length += _protocols.WEBSOCKET_OVERHEAD  # (it bounds the payload)
+        spec = WEBSOCKET_SERVER if self._name == "websocket_server" else WEBSOCKET_CLIENT
+        reads = {**spec, **self._overrides}["role"]  # the role the preset's decoder reads as
+        self._frames = WebSocketEncoder(role="client" if reads == "server" else "server")
+
+    def _wire(self, message: bytes) -> list[bytes]:
+        if len(message) > self._limit:
+            raise FrameTooLongError(len(message), self._limit)
+        return [self._frames.encode(message)]
+
+
+def websocket_server_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes what :func:`websocket_server` reads: each message a binary frame, masked as a
+    client masks it."""
+    return _WebSocketEncoder("websocket_server", websocket_server, WEBSOCKET_SERVER, overrides)
+
+
+def websocket_client_encoder(**overrides: Any) -> PresetEncoder:
+    """Writes what :func:`websocket_client` reads: each message a binary frame, unmasked, as a
+    server sends it."""
+    return _WebSocketEncoder("websocket_client", websocket_client, WEBSOCKET_CLIENT, overrides)

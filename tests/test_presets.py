@@ -238,7 +238,7 @@ FIELDS = {
 SHORTEST = {"postgres": 1, "tls_record": 3, "amqp": 4, "memcached_binary": 20, "grpc": 1,
             "http2": 6, "mysql": 1, "mqtt": 1, "syslog_tcp": 1}  # fmt: skip
 # presets that deliver the message without its framing, as encode() takes it
-UNFRAMED = ("ndjson", "syslog_tcp")
+UNFRAMED = ("ndjson", "syslog_tcp", "websocket_client", "websocket_server")
 
 
 def _messages(name: str) -> st.SearchStrategy[list[bytes]]:
@@ -272,7 +272,8 @@ def test_preset_encoders_round_trip(name: str, data: st.DataObject) -> None:
     messages = data.draw(_messages(name))
     encoder = getattr(presets, f"{name}_encoder")()
     wire = encoder.encode_many(messages)
-    assert wire == b"".join(encoder.encode(m) for m in messages)
+    if name != "websocket_server":  # (a client's frames are masked with fresh random keys)
+        assert wire == b"".join(encoder.encode(m) for m in messages)
     frames = _frames(encoder.decoder, wire)
     # what the preset delivers: whole wire messages (ndjson: the texts, without the line end)
     assert frames == (messages if name in UNFRAMED else [encoder.encode(m) for m in messages])
@@ -285,7 +286,7 @@ def test_preset_encoders_round_trip(name: str, data: st.DataObject) -> None:
             while rest[0] & 0x80:
                 rest = rest[1:]
             assert frame[:1] + rest[1:] == message
-        else:  # ndjson, syslog_tcp: the message; stomp, redis: as delivered
+        else:  # ndjson, syslog_tcp, websocket_*: the message; stomp, redis: as delivered
             assert frame == message
 
 
