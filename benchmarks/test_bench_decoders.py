@@ -102,3 +102,11 @@ def test_protocols_script_counts_every_frame() -> None:
     results = protocols.main(["--frames", "2000", "--repeats", "1"])
     assert set(results) >= {"netstring 16 B", "octet-counted 1000 B", "RESP replies"}
     assert all(rate > 0 for row in results.values() for rate in row.values())
+
+
+def test_websocket_script_counts_every_payload() -> None:
+    """benchmarks/websocket.py: every reader installed hands out every payload."""
+    import websocket
+
+    results = websocket.main(["--frames", "400", "--repeats", "1"])
+    assert len(results) == 6 and all(row["framekit"] > 0 for row in results.values())
