@@ -71,9 +71,11 @@ else:
     _impl, implementation = _select()
 
 BufferPool = _impl.BufferPool
+ChunkedDecoder = _impl.ChunkedDecoder
 DelimiterDecoder = _impl.DelimiterDecoder
 DelimiterEncoder = _impl.DelimiterEncoder
 FixedLengthDecoder = _impl.FixedLengthDecoder
+JsonStreamDecoder = _impl.JsonStreamDecoder
 LengthFieldDecoder = _impl.LengthFieldDecoder
 LengthFieldEncoder = _impl.LengthFieldEncoder
 LineDecoder = _impl.LineDecoder
@@ -94,6 +96,7 @@ shared_pool = _impl.shared_pool
 __all__ = [
     "BufferPool",
     "BytesLike",
+    "ChunkedDecoder",
     "CorruptFrameError",
     "Decoder",
     "DelimiterDecoder",
@@ -105,6 +108,7 @@ __all__ = [
     "FrameError",
     "FrameTooLongError",
     "IncompleteFrameError",
+    "JsonStreamDecoder",
     "LengthFieldDecoder",
     "LengthFieldEncoder",
     "LineDecoder",

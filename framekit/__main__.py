@@ -7,7 +7,8 @@ Python on length-prefixed and line streams, and prints frames/s with ratios.
 
     framekit decode [--preset NAME | --length-field N [--offset K] [--adjust A] [--strip S]
                     [--little-endian] | --varint | --lines | --delimiter HEX ... | --fixed N
-                    | --netstring | --octet-counting | --resp | --websocket ROLE
+                    | --netstring | --octet-counting | --resp | --chunked | --json
+                    | --websocket ROLE
                     | --rule MODULE:FUNCTION]
                     [--max-frame-length N] [--format table|hex|jsonl] [FILE|-]
 
@@ -136,6 +137,8 @@ BUILDERS: dict[str, Callable[[argparse.Namespace, dict[str, Any], dict[str, Any]
     "netstring": lambda args, field, limit: framekit.NetstringDecoder(**limit),
     "octet": lambda args, field, limit: framekit.OctetCountingDecoder(**limit),
     "resp": lambda args, field, limit: framekit.RespDecoder(**limit),
+    "chunked": lambda args, field, limit: framekit.ChunkedDecoder(**limit),
+    "json": lambda args, field, limit: framekit.JsonStreamDecoder(**limit),
     "websocket": lambda args, field, limit: framekit.WebSocketDecoder(role=args.websocket, **limit),
 }
 

@@ -96,6 +96,36 @@ class NetstringEncoder:
     def encode_many(self, payloads: Iterable[BytesLike]) -> bytes: ...
     def decoder(self, **overrides: Any) -> NetstringDecoder: ...
 
+class JsonStreamDecoder(RuleDecoder):
+    def __init__(
+        self, *, max_frame_length: int = ..., copy: bool = False, pool: Optional[BufferPool] = None
+    ) -> None: ...
+
+class JsonStreamRule(_Kernel):
+    max_frame: int
+    resume: bool
+    def __init__(self, max_frame: int = ...) -> None: ...
+
+class ChunkedDecoder(RuleDecoder):
+    def __init__(
+        self,
+        *,
+        max_frame_length: int = ...,
+        max_line_length: int = ...,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def trailers(self) -> list[bytes]: ...
+
+class ChunkedRule(_Kernel):
+    max_payload: int
+    max_line: int
+    last: bool
+    def __init__(self, max_payload: int = ..., max_line: int = ...) -> None: ...
+
 class WebSocketFrame:
     fin: bool
     rsv: int

@@ -1342,6 +1342,8 @@ cdef class RuleDecoder(_FrameDecoder):
     cdef Py_ssize_t _huge_payload    # with _payload_limit, a payload too long (PARSE_HUGE),
     cdef Py_ssize_t _huge_total      #   and its frame's wire length
     cdef Py_ssize_t _undecided       # bytes held when the rule still could not tell: corrupt
+    cdef bint _done                  # the protocol's message ended: what follows is not framed
+                                     #   (held for detach(), not an error at end of stream)
 
     def __init__(self, rule, *, max_frame_length=C.DEFAULT_MAX_FRAME_LENGTH, copy=False,
                  pool=None):
@@ -1382,6 +1384,16 @@ cdef class RuleDecoder(_FrameDecoder):
     cdef object _huge_length(self):
         return self._huge_payload if self._huge_total else self._huge
 
+    cdef int _clear(self) except -1:
+        _FrameDecoder._clear(self)
+        self._done = False
+        return 0
+
+    cdef object _eof_error(self):
+        if self._done:
+            return None  # the bytes after the message stay, for detach()
+        return _FrameDecoder._eof_error(self)
+
     cdef Py_ssize_t _huge_wire(self) noexcept:
         return self._huge_total if self._huge_total else PARSE_HUGE
 
@@ -1399,6 +1411,7 @@ cdef class RuleDecoder(_FrameDecoder):
     cdef inline Py_ssize_t _kernel_parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
         """_parse() with the rule's C kernel: as with a Python rule, without a Python call."""
         cdef Py_ssize_t cut[2]
+        self._kernel.resume = self._scanned > 0  # asked again about the same frame
         cdef Py_ssize_t total = self._kernel.scan(p, avail, cut)
         if total > 0:
             if self._payload_limit and cut[1] - cut[0] > self._max_frame_length:
@@ -1445,6 +1458,8 @@ cdef class RuleDecoder(_FrameDecoder):
         # self._scanned: > 0, the rule asked for that many bytes; < 0, it gave the length
         cdef Py_ssize_t known = self._scanned
         cdef long long n, start, end
+        if self._done:
+            return PARSE_UNDECIDED
         if known < 0:
             return -known
         if avail < known and avail <= self._undecided_limit:
@@ -1610,6 +1625,83 @@ cdef class WebSocketDecoder(RuleDecoder):
         else:
             payload = frame
         return WebSocketFrame(ws.fin, ws.rsv, ws.opcode, payload)
+
+
+cdef class JsonStreamDecoder(RuleDecoder):
+    """A stream of JSON texts (objects, arrays, strings, numbers, literals) separated by
+    whitespace, newlines or RFC 7464 record separators: each frame is one text's bytes, without
+    the separators. Strings and escapes are followed and brackets matched; the scan of a long
+    text resumes where it stopped as bytes arrive. A number at the very end of the stream needs
+    a separator after it (its end cannot be told before). ``max_frame_length`` bounds a text;
+    a longer one is corrupt (its end cannot be known without reading it). Corrupt also: an
+    unbalanced close bracket, a stray byte between texts, a literal that is not true, false or
+    null, nesting deeper than 1024."""
+
+    cdef JsonStreamRule _json
+
+    def __init__(self, *, max_frame_length=P.DEFAULT_JSON_MAX, copy=False, pool=None):
+        max_len, self._config = P.json_setup(max_frame_length, copy, pool)
+        self._json = JsonStreamRule(max_len)
+        self._use(self._json, max_len, copy, pool, 1)
+
+    def index(self, data):
+        positions, consumed = RuleDecoder.index(self, data)
+        return P.without_empty(positions), consumed
+
+    cdef object _next(self):
+        frame = _FrameDecoder._next(self)
+        while frame is not None and len(frame) == 0:  # a run of separators
+            frame = _FrameDecoder._next(self)
+        return frame
+
+
+cdef class ChunkedDecoder(RuleDecoder):
+    """HTTP/1.1 chunked transfer coding (RFC 9112 §7.1): frames are the chunks' data
+    (extensions ignored). After the last chunk and the trailer section, ``done`` is true,
+    ``next_frame()`` returns None, the trailer lines are in ``trailers``, and ``detach()``
+    gives the bytes that follow the body (the next message on a keep-alive connection).
+    ``max_frame_length`` bounds a chunk's data (a longer chunk is skipped); ``max_line_length``
+    a size line or trailer line. Corrupt: a size that is not hex or has more than 15 digits, a
+    line not ending in CRLF, a line too long, chunk data not followed by CRLF."""
+
+    cdef ChunkedRule _chunked
+    cdef list _trailers
+
+    def __init__(self, *, max_frame_length=P.DEFAULT_CHUNK_MAX,
+                 max_line_length=P.DEFAULT_MAX_LINE, copy=False, pool=None):
+        max_len, line, self._config = P.chunked_setup(max_frame_length, max_line_length, copy,
+                                                      pool)
+        self._chunked = ChunkedRule(max_len, line)
+        # held while undecided: a size line, a chunk's CRLF, a trailer section (see the rule)
+        self._use(self._chunked, max_len, copy, pool, 3 * line + 8)
+        self._trailers = []
+
+    @property
+    def done(self):
+        """The last chunk and the trailer section have been read."""
+        return self._done
+
+    def index(self, data):
+        raise TypeError(P.MSG_CHUNKED_INDEX)
+
+    @property
+    def trailers(self):
+        """The trailer section's lines (``bytes``, CRLF left out), once ``done``."""
+        return list(self._trailers)
+
+    cdef int _clear(self) except -1:
+        RuleDecoder._clear(self)
+        self._trailers = []
+        return 0
+
+    cdef object _next(self):
+        frame = _FrameDecoder._next(self)
+        if frame is not None and self._chunked.last:
+            self._chunked.last = False
+            self._trailers = self._chunked.trailers.split(b"\r\n")[:-1]
+            self._done = True
+            return None
+        return frame
 
 
 class WebSocketEncoder(P.WebSocketEncoding):

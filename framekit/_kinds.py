@@ -66,6 +66,15 @@ KINDS: tuple[Kind, ...] = (
         {"action": "store_true", "help": "Redis' RESP2/RESP3: one value per frame"}, _LIMIT,
     ),
     Kind(
+        "chunked", "ChunkedDecoder", None, "--chunked",
+        {"action": "store_true", "help": "an HTTP/1.1 chunked body (RFC 9112 §7.1)"}, _LIMIT,
+    ),
+    Kind(
+        "json", "JsonStreamDecoder", None, "--json",
+        {"action": "store_true", "help": "JSON texts, whitespace- or RS-separated (RFC 7464)"},
+        _LIMIT,
+    ),
+    Kind(
         "websocket", "WebSocketDecoder", "WebSocketEncoder", "--websocket",
         {
             "choices": ["server", "client"],

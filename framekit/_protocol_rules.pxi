@@ -26,6 +26,20 @@ cdef Py_ssize_t RESP_TOO_DEEP = P.RESP_TOO_DEEP
 cdef Py_ssize_t RESP_TOO_LONG = P.RESP_TOO_LONG
 cdef Py_ssize_t RESP_UNKNOWN_TYPE = P.RESP_UNKNOWN_TYPE
 cdef Py_ssize_t MAX_FRAME_LENGTH_LIMIT = C.MAX_FRAME_LENGTH_LIMIT
+cdef Py_ssize_t JSON_STRAY = P.JSON_STRAY
+cdef Py_ssize_t JSON_UNBALANCED = P.JSON_UNBALANCED
+cdef Py_ssize_t JSON_BAD_LITERAL = P.JSON_BAD_LITERAL
+cdef Py_ssize_t JSON_TOO_DEEP = P.JSON_TOO_DEEP
+cdef Py_ssize_t JSON_TOO_LONG = P.JSON_TOO_LONG
+cdef Py_ssize_t JSON_MAX_DEPTH = P.JSON_MAX_DEPTH
+cdef Py_ssize_t CHUNK_DIGITS = P.CHUNK_DIGITS
+cdef Py_ssize_t CHUNK_NOT_HEX = P.CHUNK_NOT_HEX
+cdef Py_ssize_t CHUNK_SIZE_TOO_LONG = P.CHUNK_SIZE_TOO_LONG
+cdef Py_ssize_t CHUNK_BAD_SIZE_LINE = P.CHUNK_BAD_SIZE_LINE
+cdef Py_ssize_t CHUNK_BAD_LINE_END = P.CHUNK_BAD_LINE_END
+cdef Py_ssize_t CHUNK_LINE_TOO_LONG = P.CHUNK_LINE_TOO_LONG
+cdef Py_ssize_t CHUNK_NO_CRLF = P.CHUNK_NO_CRLF
+cdef Py_ssize_t CHUNK_TRAILERS_TOO_LONG = P.CHUNK_TRAILERS_TOO_LONG
 cdef Py_ssize_t WS_LENGTH_TOP_BIT = P.WS_LENGTH_TOP_BIT
 cdef Py_ssize_t WS_LENGTH_NOT_SHORTEST = P.WS_LENGTH_NOT_SHORTEST
 cdef Py_ssize_t WS_CONTROL_FRAGMENTED = P.WS_CONTROL_FRAGMENTED
@@ -47,6 +61,8 @@ cdef class _Kernel:
     bytes in all, ``k > avail``), RULE_UNDECIDED or RULE_BROKEN."""
 
     cdef int _code                  # the rule broken, P.<CODE>
+    cdef public bint resume         # the engine asks again about the frame it asked about last
+                                    #   (a rule that keeps its scan's state may go on from it)
     cdef Py_ssize_t _exact          # > 0: the payload told, beyond what a Py_ssize_t frame
                                     #   length can carry (cut[1] says LIMIT + 1)
     cdef Py_ssize_t _at             # where in the frame
@@ -438,3 +454,279 @@ def unmask(data, key):
     finally:
         PyBuffer_Release(&view)
     return out
+
+
+cdef inline int _hex_value(unsigned char byte) noexcept:
+    """The value of a hex digit, or -1 (_protocols._hex)."""
+    if 48 <= byte <= 57:
+        return byte - 48
+    if 97 <= byte <= 102 or 65 <= byte <= 70:
+        return (byte | 0x20) - 87
+    return -1
+
+
+cdef class ChunkedRule(_Kernel):
+    """HTTP/1.1 chunked transfer coding (_protocols.ChunkedRule, in C); ``last`` is set when
+    the frame told is the last chunk with its trailer section."""
+
+    cdef readonly Py_ssize_t max_payload
+    cdef readonly Py_ssize_t max_line
+    cdef readonly bint last
+    cdef readonly bytes trailers     # the last chunk's trailer section
+
+    def __init__(self, Py_ssize_t max_payload=P.DEFAULT_CHUNK_MAX,
+                 Py_ssize_t max_line=P.DEFAULT_MAX_LINE):
+        self.max_payload = max_payload
+        self.max_line = max_line
+        self.trailers = b""
+
+    def __repr__(self):
+        return f"ChunkedRule({self.max_payload}, {self.max_line})"
+
+    cdef Py_ssize_t _line_end(self, const unsigned char *p, Py_ssize_t i,
+                              Py_ssize_t avail) noexcept:
+        """Where the line from ``i`` ends (past its CRLF), -1 when it has not all arrived, or
+        RULE_BROKEN."""
+        cdef Py_ssize_t n = avail - i
+        cdef Py_ssize_t k = 0
+        if n > self.max_line + 1:
+            n = self.max_line + 1
+        while k < n and p[i + k] != CR and p[i + k] != LF:
+            k += 1
+        if k < n and p[i + k] == LF:
+            return self._broken(CHUNK_BAD_LINE_END, i + k, 0)
+        if k == n:
+            if n > self.max_line:
+                return self._broken(CHUNK_LINE_TOO_LONG, i, self.max_line)
+            return -1
+        if i + k + 1 == avail:
+            return -1
+        if p[i + k + 1] != LF:
+            return self._broken(CHUNK_BAD_LINE_END, i + k + 1, 0)
+        return i + k + 2
+
+    cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
+                         Py_ssize_t *cut) noexcept:
+        cdef Py_ssize_t n, k, digits = 0, start, total, i, end
+        cdef int64_t size = 0
+        cdef int value
+        cdef unsigned char byte
+        if avail == 0:
+            return RULE_UNDECIDED
+        self.last = False
+        n = avail if avail < CHUNK_DIGITS + 1 else CHUNK_DIGITS + 1
+        for k in range(n):
+            value = _hex_value(p[k])
+            if value < 0:
+                break
+            if digits == CHUNK_DIGITS:
+                return self._broken(CHUNK_SIZE_TOO_LONG, digits, 0)
+            size = size * 16 + value
+            digits += 1
+        if digits == avail:
+            return RULE_UNDECIDED
+        if not digits:
+            return self._broken(CHUNK_NOT_HEX, 0, p[0])
+        byte = p[digits]
+        if byte != 59 and byte != CR and byte != 9 and byte != 32:  # ; CR HT SP
+            return self._broken(CHUNK_BAD_SIZE_LINE, digits, byte)
+        start = self._line_end(p, 0, avail)
+        if start == RULE_BROKEN:
+            return RULE_BROKEN
+        if start < 0:
+            return RULE_UNDECIDED
+        if size:
+            total = start + <Py_ssize_t>size + 2
+            if size <= self.max_payload:
+                if avail < total:
+                    return -total
+                if p[total - 2] != CR or p[total - 1] != LF:
+                    return self._broken(CHUNK_NO_CRLF, total - 2, 0)
+            cut[0] = start
+            cut[1] = start + <Py_ssize_t>size
+            return total
+        i = start  # the trailer section: lines, then an empty one
+        while True:
+            if i - start > self.max_line:
+                return self._broken(CHUNK_TRAILERS_TOO_LONG, start, self.max_line)
+            if i == avail:
+                return RULE_UNDECIDED
+            if p[i] == CR:
+                if i + 1 == avail:
+                    return RULE_UNDECIDED
+                if p[i + 1] != LF:
+                    return self._broken(CHUNK_BAD_LINE_END, i + 1, 0)
+                self.last = True
+                self.trailers = PyBytes_FromStringAndSize(<const char *>p + start, i - start)
+                cut[0] = i + 2
+                cut[1] = i + 2
+                return i + 2
+            end = self._line_end(p, i, avail)
+            if end == RULE_BROKEN:
+                return RULE_BROKEN
+            if end < 0:
+                return RULE_UNDECIDED
+            i = end
+
+
+cdef inline bint _json_separator(unsigned char byte) noexcept:
+    return byte == 32 or byte == 9 or byte == 10 or byte == 13 or byte == 0x1E
+
+
+cdef inline bint _json_number(unsigned char byte) noexcept:
+    return (48 <= byte <= 57) or byte == 43 or byte == 45 or byte == 46 or byte == 101 or byte == 69
+
+
+cdef const char *_LITERAL_TEXT[3]
+_LITERAL_TEXT[0] = "true"
+_LITERAL_TEXT[1] = "false"
+_LITERAL_TEXT[2] = "null"
+cdef Py_ssize_t _LITERAL_LENGTH[3]
+_LITERAL_LENGTH[0] = 4
+_LITERAL_LENGTH[1] = 5
+_LITERAL_LENGTH[2] = 4
+
+
+cdef inline int _literal_match(const unsigned char *p, Py_ssize_t n) noexcept:
+    """1: ``p[:n]`` is a whole literal; 0: a prefix of one; -1: neither."""
+    cdef int k
+    cdef int found = -1
+    for k in range(3):
+        if n <= _LITERAL_LENGTH[k] and memcmp(p, _LITERAL_TEXT[k], n) == 0:
+            if n == _LITERAL_LENGTH[k]:
+                return 1
+            found = 0
+    return found
+
+
+cdef enum:
+    JSON_SEEK = 0
+    JSON_CONTAINER = 1
+    JSON_STRING = 2
+    JSON_NUMBER = 3
+    JSON_LITERAL = 4
+
+
+cdef class JsonStreamRule(_Kernel):
+    """A stream of JSON texts (_protocols.JsonStreamRule, in C): the scan of an unfinished
+    text resumes where it stopped when ``resume`` is set."""
+
+    cdef readonly Py_ssize_t max_frame
+    cdef Py_ssize_t _i
+    cdef int _mode
+    cdef unsigned char *_stack
+    cdef Py_ssize_t _depth
+    cdef bint _in_string
+    cdef bint _escape
+    cdef bint _partial              # the last answer was -k: its scan's state is kept
+
+    def __cinit__(self, *args, **kwargs):
+        self._stack = <unsigned char *>PyMem_Malloc(JSON_MAX_DEPTH)
+        if self._stack == NULL:
+            raise MemoryError()
+
+    def __init__(self, Py_ssize_t max_frame=P.DEFAULT_JSON_MAX):
+        self.max_frame = max_frame
+
+    def __dealloc__(self):
+        PyMem_Free(self._stack)
+
+    def __repr__(self):
+        return f"JsonStreamRule({self.max_frame})"
+
+    cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
+                         Py_ssize_t *cut) noexcept:
+        cdef unsigned char first, byte
+        cdef Py_ssize_t i, run
+        cdef int mode
+        cdef bint in_string, escape
+        cdef int matched
+        cdef bint resuming = self.resume and self._partial
+        if avail == 0:
+            return RULE_UNDECIDED
+        self._partial = False
+        if not resuming:
+            first = p[0]
+            if _json_separator(first):
+                run = 1
+                while run < avail and _json_separator(p[run]):
+                    run += 1
+                cut[0] = run
+                cut[1] = run
+                return run
+            self._i = 1
+            self._depth = 0
+            self._in_string = False
+            self._escape = False
+            if first == 123 or first == 91:
+                self._mode = JSON_CONTAINER
+                self._stack[0] = first + 2
+                self._depth = 1
+            elif first == 34:
+                self._mode = JSON_STRING
+                self._in_string = True
+            elif first == 45 or 48 <= first <= 57:
+                self._mode = JSON_NUMBER
+            elif first == 116 or first == 102 or first == 110:
+                self._mode = JSON_LITERAL
+            elif first == 93 or first == 125:
+                return self._broken(JSON_UNBALANCED, 0, first)
+            else:
+                return self._broken(JSON_STRAY, 0, first)
+        i = self._i
+        mode = self._mode
+        in_string = self._in_string
+        escape = self._escape
+        while i < avail:
+            byte = p[i]
+            if mode == JSON_NUMBER:
+                if not _json_number(byte):
+                    cut[0] = 0
+                    cut[1] = i
+                    return i
+            elif mode == JSON_LITERAL:
+                if not 97 <= byte <= 122:
+                    if _literal_match(p, i) != 1:
+                        return self._broken(JSON_BAD_LITERAL, i, byte)
+                    cut[0] = 0
+                    cut[1] = i
+                    return i
+                if _literal_match(p, i + 1) < 0:
+                    return self._broken(JSON_BAD_LITERAL, i, byte)
+            if i >= self.max_frame:
+                return self._broken(JSON_TOO_LONG, i, self.max_frame)
+            i += 1
+            if mode == JSON_NUMBER or mode == JSON_LITERAL:
+                continue
+            if in_string:
+                if escape:
+                    escape = False
+                elif byte == 92:
+                    escape = True
+                elif byte == 34:
+                    in_string = False
+                    if mode == JSON_STRING:
+                        cut[0] = 0
+                        cut[1] = i
+                        return i
+            elif byte == 34:
+                in_string = True
+            elif byte == 123 or byte == 91:
+                if self._depth == JSON_MAX_DEPTH:
+                    return self._broken(JSON_TOO_DEEP, i - 1, JSON_MAX_DEPTH)
+                self._stack[self._depth] = byte + 2
+                self._depth += 1
+            elif byte == 125 or byte == 93:
+                if self._stack[self._depth - 1] != byte:
+                    return self._broken(JSON_UNBALANCED, i - 1, byte)
+                self._depth -= 1
+                if self._depth == 0:
+                    cut[0] = 0
+                    cut[1] = i
+                    return i
+        self._i = i
+        self._mode = mode
+        self._in_string = in_string
+        self._escape = escape
+        self._partial = True
+        return -(avail + 1)

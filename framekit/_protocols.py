@@ -61,6 +61,18 @@ WS_CONTROL_TOO_LONG = 18
 WS_CONTROL_FRAGMENTED = 19
 WS_LENGTH_NOT_SHORTEST = 20
 WS_LENGTH_TOP_BIT = 21
+CHUNK_NOT_HEX = 22
+CHUNK_SIZE_TOO_LONG = 23
+CHUNK_BAD_SIZE_LINE = 24
+CHUNK_BAD_LINE_END = 25
+CHUNK_LINE_TOO_LONG = 26
+CHUNK_NO_CRLF = 27
+CHUNK_TRAILERS_TOO_LONG = 33
+JSON_STRAY = 28
+JSON_UNBALANCED = 29
+JSON_BAD_LITERAL = 30
+JSON_TOO_DEEP = 31
+JSON_TOO_LONG = 32
 
 
 def message(code: int, at: int, value: int) -> str:
@@ -97,6 +109,30 @@ def message(code: int, at: int, value: int) -> str:
         )
     if code == RESP_TOO_LONG:
         return f"RESP: a value longer than max_frame_length={value}"
+    if code == CHUNK_NOT_HEX:
+        return f"chunked: the chunk size is not hex: byte {value:#04x} at offset {at}"
+    if code == CHUNK_SIZE_TOO_LONG:
+        return f"chunked: a chunk size of more than {CHUNK_DIGITS} hex digits"
+    if code == CHUNK_BAD_SIZE_LINE:
+        return f"chunked: byte {value:#04x} after the chunk size at offset {at}"
+    if code == CHUNK_BAD_LINE_END:
+        return f"chunked: a line not ending in CRLF at offset {at}"
+    if code == CHUNK_LINE_TOO_LONG:
+        return f"chunked: a line longer than max_line_length={value} at offset {at}"
+    if code == CHUNK_TRAILERS_TOO_LONG:
+        return f"chunked: a trailer section longer than max_line_length={value} at offset {at}"
+    if code == CHUNK_NO_CRLF:
+        return f"chunked: chunk data not followed by CRLF at offset {at}"
+    if code == JSON_STRAY:
+        return f"JSON stream: stray byte {value:#04x} between texts at offset {at}"
+    if code == JSON_UNBALANCED:
+        return f"JSON stream: unbalanced {chr(value)!r} at offset {at}"
+    if code == JSON_BAD_LITERAL:
+        return f"JSON stream: not true, false or null: byte {value:#04x} at offset {at}"
+    if code == JSON_TOO_DEEP:
+        return f"JSON stream: nested deeper than {value} at offset {at}"
+    if code == JSON_TOO_LONG:
+        return f"JSON stream: a text longer than max_frame_length={value}"
     if code == WS_MASK_EXPECTED:
         return "WebSocket: a client's frame must be masked (RFC 6455 §5.1)"
     if code == WS_MASK_UNEXPECTED:
@@ -349,6 +385,221 @@ class RespRule:
                 return (i, 0, i)
 
 
+# --- HTTP/1.1 chunked transfer coding -------------------------------------------------------------
+
+DEFAULT_CHUNK_MAX = 8 * MiB
+DEFAULT_MAX_LINE = 8 * KiB
+CHUNK_DIGITS = 15  # hex digits of a chunk size: below 2**60
+
+
+def _hex(byte: int) -> int:
+    """The value of a hex digit, or -1."""
+    if 48 <= byte <= 57:
+        return byte - 48
+    if 97 <= byte <= 102 or 65 <= byte <= 70:
+        return (byte | 0x20) - 87
+    return -1
+
+
+class ChunkedRule:
+    """HTTP/1.1 chunked transfer coding (RFC 9112 §7.1): a frame is a chunk, delivered as its
+    data (size line and extensions left out); the last chunk (size 0) and the trailer section
+    after it are one frame delivering nothing, with ``last`` set and the section in
+    ``trailers`` for the decoder. Lines end in CRLF (a bare LF is corrupt) within ``max_line``
+    bytes, and so does the trailer section; a chunk longer than ``max_payload`` is told at once,
+    to be discarded."""
+
+    __slots__ = ("last", "max_line", "max_payload", "trailers")
+
+    def __init__(self, max_payload: int = DEFAULT_CHUNK_MAX, max_line: int = DEFAULT_MAX_LINE):
+        self.max_payload = max_payload
+        self.max_line = max_line
+        self.last = False
+        self.trailers = b""
+
+    def __repr__(self) -> str:
+        return f"ChunkedRule({self.max_payload}, {self.max_line})"
+
+    def _line_end(self, buf: memoryview, i: int, avail: int) -> int:
+        """Where the line from ``i`` ends (past its CRLF), or -1 when it has not all arrived."""
+        head = _window(buf, i, self.max_line + 1)
+        cr, lf = head.find(b"\r"), head.find(b"\n")
+        if lf >= 0 and (cr < 0 or lf < cr):
+            raise _broken(CHUNK_BAD_LINE_END, i + lf)
+        if cr < 0:
+            if len(head) > self.max_line:
+                raise _broken(CHUNK_LINE_TOO_LONG, i, self.max_line)
+            return -1
+        if i + cr + 1 == avail:
+            return -1
+        if buf[i + cr + 1] != _LF:
+            raise _broken(CHUNK_BAD_LINE_END, i + cr + 1)
+        return i + cr + 2
+
+    def __call__(self, buf: memoryview) -> Answer:
+        avail = len(buf)
+        if not avail:
+            return None
+        self.last = False
+        head = _window(buf, 0, CHUNK_DIGITS + 1)
+        size = digits = 0
+        for byte in head:
+            value = _hex(byte)
+            if value < 0:
+                break
+            if digits == CHUNK_DIGITS:
+                raise _broken(CHUNK_SIZE_TOO_LONG, digits)
+            size = size * 16 + value
+            digits += 1
+        if digits == avail:
+            return None
+        if not digits:
+            raise _broken(CHUNK_NOT_HEX, 0, buf[0])
+        if buf[digits] not in b";\r\t ":
+            raise _broken(CHUNK_BAD_SIZE_LINE, digits, buf[digits])
+        start = self._line_end(buf, 0, avail)
+        if start < 0:
+            return None
+        if size:
+            total = start + size + 2
+            if size <= self.max_payload:
+                if avail < total:
+                    return -total
+                if buf[total - 2] != _CR or buf[total - 1] != _LF:
+                    raise _broken(CHUNK_NO_CRLF, total - 2)
+            return (total, start, start + size)
+        i = start  # the trailer section: lines, then an empty one
+        while True:
+            if i - start > self.max_line:
+                raise _broken(CHUNK_TRAILERS_TOO_LONG, start, self.max_line)
+            if i == avail:
+                return None
+            if buf[i] == _CR:
+                if i + 1 == avail:
+                    return None
+                if buf[i + 1] != _LF:
+                    raise _broken(CHUNK_BAD_LINE_END, i + 1)
+                self.last = True
+                self.trailers = bytes(buf[start:i])
+                return (i + 2, i + 2, i + 2)
+            end = self._line_end(buf, i, avail)
+            if end < 0:
+                return None
+            i = end
+
+
+# --- JSON text streams ----------------------------------------------------------------------------
+
+DEFAULT_JSON_MAX = 16 * MiB
+JSON_MAX_DEPTH = 1024
+JSON_SEPARATORS = b" \t\n\r\x1e"  # whitespace, and RFC 7464's record separator
+_JSON_NUMBER = frozenset(b"0123456789+-.eE")
+_LITERALS = (b"true", b"false", b"null")
+_SEEK, _CONTAINER, _STRING, _NUMBER, _LITERAL = range(5)
+
+
+class JsonStreamRule:
+    """A stream of JSON texts separated by whitespace or RFC 7464 record separators: a frame is
+    one text's bytes. A run of separators is answered as a frame delivering nothing (the
+    decoder drops it), so that a text always starts its frame. Strings and escapes are followed,
+    brackets matched on a stack at most JSON_MAX_DEPTH deep; a number or literal ends at the
+    first byte that cannot continue it. The scan of an unfinished text resumes where it stopped
+    when ``resume`` is set (the engine sets it when asking again about the same frame), so a
+    text costs linear time however it arrives. Nothing else of JSON is checked."""
+
+    __slots__ = (
+        "_escape",
+        "_i",
+        "_in_string",
+        "_mode",
+        "_partial",
+        "_stack",
+        "max_frame",
+        "resume"
+    )  # fmt: skip
+
+    def __init__(self, max_frame: int = DEFAULT_JSON_MAX) -> None:
+        self.max_frame = max_frame
+        self.resume = False
+        self._partial = False  # the last answer was -k: its scan's state is kept
+        self._i = self._mode = 0
+        self._stack = bytearray()
+        self._in_string = self._escape = False
+
+    def __repr__(self) -> str:
+        return f"JsonStreamRule({self.max_frame})"
+
+    def __call__(self, buf: memoryview) -> Answer:
+        avail = len(buf)
+        if not avail:
+            return None
+        resuming, self._partial = self.resume and self._partial, False
+        if not resuming:
+            first = buf[0]
+            if first in JSON_SEPARATORS:
+                head = bytes(buf)
+                run = len(head) - len(head.lstrip(JSON_SEPARATORS))
+                return (run, run, run)
+            self._i, self._stack, self._in_string, self._escape = 1, bytearray(), False, False
+            if first in b"{[":
+                self._mode = _CONTAINER
+                self._stack.append(first + 2)  # the closer: ] or }
+            elif first == 34:  # '"'
+                self._mode, self._in_string = _STRING, True
+            elif first in _JSON_NUMBER and first not in b"+.eE":
+                self._mode = _NUMBER
+            elif first in b"tfn":
+                self._mode = _LITERAL
+            elif first in b"]}":
+                raise _broken(JSON_UNBALANCED, 0, first)
+            else:
+                raise _broken(JSON_STRAY, 0, first)
+        data = bytes(buf[self._i :])
+        mode, stack, limit = self._mode, self._stack, self.max_frame
+        in_string, escape = self._in_string, self._escape
+        i = self._i
+        for byte in data:
+            if mode in (_NUMBER, _LITERAL):
+                if mode == _NUMBER and byte not in _JSON_NUMBER:
+                    return (i, 0, i)
+                if mode == _LITERAL:
+                    if not 97 <= byte <= 122:
+                        if bytes(buf[:i]) not in _LITERALS:
+                            raise _broken(JSON_BAD_LITERAL, i, byte)
+                        return (i, 0, i)
+                    if not any(lit.startswith(bytes(buf[: i + 1])) for lit in _LITERALS):
+                        raise _broken(JSON_BAD_LITERAL, i, byte)
+            if i >= limit:
+                raise _broken(JSON_TOO_LONG, i, limit)
+            i += 1
+            if mode in (_NUMBER, _LITERAL):
+                continue
+            if in_string:
+                if escape:
+                    escape = False
+                elif byte == 92:  # '\\'
+                    escape = True
+                elif byte == 34:
+                    in_string = False
+                    if mode == _STRING:
+                        return (i, 0, i)
+            elif byte == 34:
+                in_string = True
+            elif byte == 123 or byte == 91:  # { [
+                if len(stack) == JSON_MAX_DEPTH:
+                    raise _broken(JSON_TOO_DEEP, i - 1, JSON_MAX_DEPTH)
+                stack.append(byte + 2)
+            elif byte == 125 or byte == 93:  # } ]
+                if stack[-1] != byte:
+                    raise _broken(JSON_UNBALANCED, i - 1, byte)
+                stack.pop()
+                if not stack:
+                    return (i, 0, i)
+        self._i, self._mode, self._in_string, self._escape = i, mode, in_string, escape
+        self._partial = True
+        return -(avail + 1)
+
+
 # --- WebSocket ----------------------------------------------------------------------------------
 
 DEFAULT_WEBSOCKET_MAX = 16 * MiB
@@ -581,6 +832,48 @@ def octet_counting_setup(
 
 
 MAX_RESP_DEPTH = 1024
+MSG_CHUNKED_INDEX = (
+    "index() gives where each frame lies; a chunked body ends in a trailer section that is "
+    "no frame: use next_frame()"
+)
+
+
+def json_setup(max_frame_length: object, copy: object, pool: object) -> tuple[int, Config]:
+    """``JsonStreamDecoder``'s checked max_frame_length (bounding a text), and its arguments
+    for ``repr()``."""
+    max_len = check_max_frame_length(max_frame_length, 1)
+    return max_len, (("max_frame_length", max_frame_length), ("copy", copy), ("pool", pool))
+
+
+def without_empty(positions: memoryview) -> memoryview:
+    """``index()`` positions (start, end pairs) without the empty frames (separators)."""
+    import array
+
+    pairs = array.array("q", positions.cast("B").cast("q"))
+    kept = array.array("q")
+    for k in range(0, len(pairs), 2):
+        if pairs[k] != pairs[k + 1]:
+            kept.extend(pairs[k : k + 2])
+    return memoryview(kept).toreadonly()
+
+
+def chunked_setup(
+    max_frame_length: object, max_line_length: object, copy: object, pool: object
+) -> tuple[int, int, Config]:
+    """``ChunkedDecoder``'s checked max_frame_length (bounding a chunk's data) and
+    max_line_length, and its arguments for ``repr()``."""
+    max_len = check_max_frame_length(max_frame_length, 0)
+    if type(max_line_length) is not int:
+        raise TypeError(f"max_line_length must be an int, not {type(max_line_length).__name__}")
+    if not 1 <= max_line_length <= MiB:
+        raise ValueError(f"max_line_length must be in 1..{MiB}, got {max_line_length}")
+    config = (
+        ("max_frame_length", max_frame_length),
+        ("max_line_length", max_line_length),
+        ("copy", copy),
+        ("pool", pool),
+    )
+    return max_len, max_line_length, config
 
 
 def resp_setup(

@@ -29,6 +29,8 @@ from . import _contract as C
 from . import _protocols as P
 from ._contract import PoolStats, SlabRecord
 from ._protocols import (
+    ChunkedRule,
+    JsonStreamRule,
     NetstringRule,
     OctetCountingRule,
     ProxyProtocolDecoder,
@@ -49,9 +51,13 @@ from .errors import (
 
 __all__ = [
     "BufferPool",
+    "ChunkedDecoder",
+    "ChunkedRule",
     "DelimiterDecoder",
     "DelimiterEncoder",
     "FixedLengthDecoder",
+    "JsonStreamDecoder",
+    "JsonStreamRule",
     "LengthFieldDecoder",
     "LengthFieldEncoder",
     "LineDecoder",
@@ -1137,7 +1143,15 @@ class RuleDecoder(_FrameDecoder):
     A frame longer than ``max_frame_length`` is a ``FrameTooLongError`` and is discarded; more
     than ``max_frame_length`` bytes held while the rule cannot tell is corrupt."""
 
-    __slots__ = ("_huge", "_huge_total", "_payload_limit", "_rule", "_undecided_limit")
+    __slots__ = (
+        "_done",
+        "_huge",
+        "_huge_total",
+        "_payload_limit",
+        "_resumable",
+        "_rule",
+        "_undecided_limit",
+    )
 
     def __init__(
         self,
@@ -1173,6 +1187,7 @@ class RuleDecoder(_FrameDecoder):
             max_len, True, copy, pool=pool, max_total=_HUGE - 1 if payload_limit else None
         )
         self._rule = rule
+        self._resumable = isinstance(rule, P.JsonStreamRule)  # (it keeps its scan's state)
         self._payload_limit = payload_limit
         self._undecided_limit = max_len + (overhead or 0)
         self._huge = self._huge_total = 0
@@ -1180,10 +1195,23 @@ class RuleDecoder(_FrameDecoder):
     def _huge_lengths(self) -> tuple[int, int]:
         return self._huge, self._huge_total
 
+    def _clear(self) -> None:
+        super()._clear()
+        # the protocol's message ended: what follows is not framed (held for detach(), not an
+        # error at end of stream)
+        self._done = False
+
+    def _eof_error(self) -> Optional[FrameError]:
+        if self._done:
+            return None  # the bytes after the message stay, for detach()
+        return super()._eof_error()
+
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         # self._scanned: > 0, the rule asked for that many bytes; < 0, it gave the length
         avail = end - pos
         known = self._scanned
+        if self._done:
+            return _UNDECIDED
         if known < 0:
             return -known
         if avail < known and avail <= self._undecided_limit:
@@ -1196,6 +1224,8 @@ class RuleDecoder(_FrameDecoder):
             view = self._chunk_view
         else:
             view = memoryview(buf)  # index()
+        if self._resumable:
+            self._rule.resume = known > 0  # type: ignore[attr-defined]  # (the same frame)
         try:
             answer = C.rule_answer(self._rule(view[pos:end]), avail)
         except CorruptFrameError:
@@ -1698,6 +1728,102 @@ class WebSocketDecoder(RuleDecoder):
         self, buf: _Buf, view: memoryview, pos: int, end: int
     ) -> tuple[int, list[C.Frame]]:
         return pos, []  # one at a time: each frame's header is the rule's until the next
+
+
+class JsonStreamDecoder(RuleDecoder):
+    """A stream of JSON texts (objects, arrays, strings, numbers, literals) separated by
+    whitespace, newlines or RFC 7464 record separators: each frame is one text's bytes, without
+    the separators. Strings and escapes are followed and brackets matched; the scan of a long
+    text resumes where it stopped as bytes arrive. A number at the very end of the stream needs
+    a separator after it (its end cannot be told before). ``max_frame_length`` bounds a text;
+    a longer one is corrupt (its end cannot be known without reading it). Corrupt also: an
+    unbalanced close bracket, a stray byte between texts, a literal that is not true, false or
+    null, nesting deeper than 1024."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        *,
+        max_frame_length: int = P.DEFAULT_JSON_MAX,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None:
+        max_len, self._config = P.json_setup(max_frame_length, copy, pool)
+        self._use(P.JsonStreamRule(max_len), max_len, copy, pool, 1)
+
+    def index(self, data: C.BytesLike) -> tuple[memoryview, int]:
+        positions, consumed = super().index(data)
+        return P.without_empty(positions), consumed
+
+    def next_frame(self) -> Optional[C.Frame]:
+        """The next text, or None."""
+        frame = super().next_frame()
+        while frame is not None and len(frame) == 0:  # a run of separators
+            frame = super().next_frame()
+        return frame
+
+    def _cut_batch(
+        self, buf: _Buf, view: memoryview, pos: int, end: int
+    ) -> tuple[int, list[C.Frame]]:
+        return pos, []  # one at a time: the rule keeps the state of its scan
+
+
+class ChunkedDecoder(RuleDecoder):
+    """HTTP/1.1 chunked transfer coding (RFC 9112 §7.1): frames are the chunks' data
+    (extensions ignored). After the last chunk and the trailer section, ``done`` is true,
+    ``next_frame()`` returns None, the trailer lines are in ``trailers``, and ``detach()``
+    gives the bytes that follow the body (the next message on a keep-alive connection).
+    ``max_frame_length`` bounds a chunk's data (a longer chunk is skipped); ``max_line_length``
+    a size line or trailer line. Corrupt: a size that is not hex or has more than 15 digits, a
+    line not ending in CRLF, a line too long, chunk data not followed by CRLF."""
+
+    __slots__ = ("_chunked", "_trailers")
+
+    def __init__(
+        self,
+        *,
+        max_frame_length: int = P.DEFAULT_CHUNK_MAX,
+        max_line_length: int = P.DEFAULT_MAX_LINE,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None:
+        max_len, line, self._config = P.chunked_setup(max_frame_length, max_line_length, copy, pool)
+        self._chunked = P.ChunkedRule(max_len, line)
+        # held while undecided: a size line, a chunk's CRLF, a trailer section (see the rule)
+        self._use(self._chunked, max_len, copy, pool, 3 * line + 8)
+
+    @property
+    def done(self) -> bool:
+        """The last chunk and the trailer section have been read."""
+        return self._done
+
+    @property
+    def trailers(self) -> list[bytes]:
+        """The trailer section's lines (``bytes``, CRLF left out), once ``done``."""
+        return list(self._trailers)
+
+    def index(self, data: C.BytesLike) -> tuple[memoryview, int]:
+        raise TypeError(P.MSG_CHUNKED_INDEX)
+
+    def _clear(self) -> None:
+        super()._clear()
+        self._trailers: list[bytes] = []
+
+    def next_frame(self) -> Optional[C.Frame]:
+        """The next chunk's data, or None (when more bytes are needed, and once ``done``)."""
+        frame = super().next_frame()
+        if frame is not None and self._chunked.last:
+            self._chunked.last = False
+            self._trailers = self._chunked.trailers.split(b"\r\n")[:-1]
+            self._done = True
+            return None
+        return frame
+
+    def _cut_batch(
+        self, buf: _Buf, view: memoryview, pos: int, end: int
+    ) -> tuple[int, list[C.Frame]]:
+        return pos, []  # one at a time: the last chunk is no frame
 
 
 class WebSocketEncoder(P.WebSocketEncoding):

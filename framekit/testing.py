@@ -464,6 +464,76 @@ def websocket_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
     return b"".join(pieces)
 
 
+@st.composite
+def chunked_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``ChunkedDecoder``."""
+    return {
+        "max_frame_length": draw(st.integers(0, 40)),
+        "max_line_length": draw(st.integers(4, 24)),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def chunked_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """Chunked bodies: chunks (some too long, some with extensions), often the last chunk and
+    trailers, then what follows the body; now and then bytes that may break the rules."""
+    pieces = []
+    for _ in range(draw(st.integers(0, 6))):
+        if draw(st.integers(0, 9)) == 0:
+            pieces.append(draw(st.binary(min_size=1, max_size=6)))
+            continue
+        data = draw(st.binary(max_size=50))
+        if not data:
+            continue
+        ext = draw(st.sampled_from([b"", b";a=b", b" ;x"]))
+        pieces.append(b"%x%s\r\n%s\r\n" % (len(data), ext, data))
+    if draw(st.booleans()):
+        trailers = draw(st.lists(st.sampled_from([b"A: b", b"Expires: never", b"X:"]), max_size=3))
+        pieces.append(b"0\r\n" + b"".join(t + b"\r\n" for t in trailers) + b"\r\n")
+        pieces.append(draw(st.binary(max_size=10)))  # the next message
+    return b"".join(pieces)
+
+
+@st.composite
+def json_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``JsonStreamDecoder``."""
+    return {"max_frame_length": draw(st.integers(1, 120)), "copy": draw(st.booleans())}
+
+
+def json_texts() -> st.SearchStrategy[bytes]:
+    """JSON texts: every kind of value, nested, strings with escapes and brackets inside."""
+    import json
+
+    values = st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(max_size=5), children, max_size=4)
+        ),
+        max_leaves=10,
+    )
+    return values.map(lambda v: json.dumps(v).encode())
+
+
+@st.composite
+def json_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """JSON texts (some too long) with separators between them (a number is followed by one),
+    and now and then bytes that may break the rules."""
+    pieces = []
+    for _ in range(draw(st.integers(0, 6))):
+        if draw(st.integers(0, 9)) == 0:
+            pieces.append(draw(st.binary(min_size=1, max_size=4)))
+        else:
+            pieces.append(draw(json_texts()))
+        pieces.append(draw(st.sampled_from([b"\n", b" ", b"\r\n", b"\x1e", b"\n\n\t", b""])))
+    return b"".join(pieces)
+
+
 #: each kind's strategies: (configurations, streams that fit one), by its short name
 STRATEGIES: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]] = {
     "length": (length_field_configs, length_field_streams),
@@ -476,6 +546,8 @@ STRATEGIES: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]]
     "octet": (octet_configs, octet_streams),
     "resp": (resp_configs, resp_streams),
     "websocket": (websocket_configs, websocket_streams),
+    "chunked": (chunked_configs, chunked_streams),
+    "json": (json_configs, json_streams),
 }
 
 #: decoder class name -> (configurations, streams that fit one), for every kind framekit has

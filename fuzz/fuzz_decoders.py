@@ -69,6 +69,13 @@ def config(fdp: atheris.FuzzedDataProvider, kind: str) -> dict[str, Any]:
         return {"frame_length": fdp.ConsumeIntInRange(1, 9)}
     if kind in ("netstring", "octet"):
         return {"max_frame_length": fdp.ConsumeIntInRange(kind == "octet", 60)}
+    if kind == "json":
+        return {"max_frame_length": fdp.ConsumeIntInRange(1, 200)}
+    if kind == "chunked":
+        return {
+            "max_frame_length": fdp.ConsumeIntInRange(0, 60),
+            "max_line_length": fdp.ConsumeIntInRange(1, 30),
+        }
     if kind == "websocket":
         return {
             "role": fdp.PickValueInList(["server", "client"]),

@@ -7,6 +7,7 @@ reads framekit._kinds)."""
 from __future__ import annotations
 
 import io
+import json
 import sys
 from types import ModuleType
 from typing import Any, Callable
@@ -19,7 +20,13 @@ from hypothesis import strategies as st
 from framekit import _protocols as P
 from framekit.__main__ import main
 from framekit.errors import CorruptFrameError, FrameTooLongError, IncompleteFrameError
-from framekit.testing import assert_split_invariant, frames_and_errors, resp_values, splits
+from framekit.testing import (
+    assert_split_invariant,
+    frames_and_errors,
+    json_texts,
+    resp_values,
+    splits,
+)
 
 
 def events(decoder: Any, data: bytes) -> list[Any]:
@@ -45,12 +52,16 @@ RULES: dict[str, Callable[[ModuleType, dict[str, int]], Any]] = {
     "octet": lambda m, c: m.OctetCountingRule(),
     "resp": lambda m, c: m.RespRule(c["limit"], c["depth"]),
     "websocket": lambda m, c: m.WebSocketRule(c["depth"] % 2),
+    "chunked": lambda m, c: m.ChunkedRule(c["limit"], c["depth"] * 4),
+    "json": lambda m, c: m.JsonStreamRule(c["limit"] + 1),
 }
 _ALPHABETS = {
     "netstring": b"0123456789:,x",
     "octet": b"0123456789 x",
     "resp": b"+-:_,#($!=*~>%|0123456789\r\n?x",
     "websocket": b"\x00\x01\x02\x08\x09\x0a\x80\x81\x82\x88\x7e\x7f\xfe\xff\x05",
+    "chunked": b"0123456789abcdefABF;= \t\r\n:xg",
+    "json": b'{}[]"\\ \n\x1e0123-.eEtruefalsnx:,',
 }
 
 
@@ -71,6 +82,8 @@ def test_kernels_answer_as_the_pure_rules(kind: str, data: st.DataObject) -> Non
     ours, theirs = RULES[kind](core, cfg), RULES[kind](P, cfg)
     assert _answer(ours, wire) == _answer(theirs, wire), (cfg, wire)
     assert repr(ours) == repr(theirs)
+    if kind == "chunked":
+        assert (ours.last, ours.trailers) == (theirs.last, theirs.trailers)
     if kind == "websocket":  # the header the decoder reads from the rule
         assert (ours.fin, ours.rsv, ours.opcode, ours.mask) == (
             theirs.fin, theirs.rsv, theirs.opcode, theirs.mask
@@ -561,3 +574,138 @@ def test_proxy_header_cut_short(fk: ModuleType) -> None:
     region[:6] = b"PROXY "
     dec.buffer_updated(6)
     assert dec.buffered == 6 and dec.next_frame() is None
+
+
+# --- chunked transfer coding ---------------------------------------------------------------------
+
+CHUNKED = (
+    b"4\r\nWiki\r\n6;ext=1\r\npedia \r\nE \r\nin \r\n\r\nchunks.\r\n0\r\nExpires: never\r\n\r\n"
+)
+
+
+def test_chunked_body_then_what_follows(fk: ModuleType) -> None:
+    after = b"HTTP/1.1 200 OK\r\n"
+    assert assert_split_invariant(fk.ChunkedDecoder, CHUNKED + after) == [
+        b"Wiki", b"pedia ", b"in \r\n\r\nchunks."
+    ]  # fmt: skip
+    dec = fk.ChunkedDecoder()
+    assert [bytes(f) for f in dec.decode(CHUNKED + after)] == [
+        b"Wiki",
+        b"pedia ",
+        b"in \r\n\r\nchunks.",
+    ]
+    assert dec.done and dec.trailers == [b"Expires: never"]
+    assert dec.decode(b"more") == [] and dec.buffered == len(after) + 4  # not framed: held
+    dec.feed_eof()  # no error: the body ended
+    assert dec.detach() == after + b"more"
+    assert not dec.done and dec.trailers == []  # ready for the next body
+    assert [bytes(f) for f in dec.decode(b"1\r\nx\r\n0\r\n\r\n")] == [b"x"] and dec.done
+
+
+@pytest.mark.parametrize(
+    ("wire", "message"),
+    [
+        (b"x\r\n", "chunked: the chunk size is not hex: byte 0x78 at offset 0"),
+        (b"\r\n", "chunked: the chunk size is not hex: byte 0x0d at offset 0"),
+        (b"1" * 16, "chunked: a chunk size of more than 15 hex digits"),
+        (b"3x\r\n", "chunked: byte 0x78 after the chunk size at offset 1"),
+        (b"3\nabc", "chunked: byte 0x0a after the chunk size at offset 1"),
+        (b"3;a\nabc", "chunked: a line not ending in CRLF at offset 3"),
+        (b"3\rx", "chunked: a line not ending in CRLF at offset 2"),
+        (b"3;" + b"e" * 20, "chunked: a line longer than max_line_length=16 at offset 0"),
+        (b"3\r\nabcde", "chunked: chunk data not followed by CRLF at offset 6"),
+        (b"0\r\nA: b\n", "chunked: a line not ending in CRLF at offset 7"),
+        (b"0\r\n\rx", "chunked: a line not ending in CRLF at offset 4"),
+        (
+            b"0\r\nA: 1234567\r\nB: 123\r\n",
+            "chunked: a trailer section longer than max_line_length=16 at offset 3",
+        ),
+    ],
+)
+def test_chunked_corruption(fk: ModuleType, wire: bytes, message: str) -> None:
+    make = lambda: fk.ChunkedDecoder(max_line_length=16)  # noqa: E731
+    assert assert_split_invariant(make, b"1\r\na\r\n" + wire) == [b"a", corrupt(message)]
+
+
+def test_chunked_too_long_chunk_is_skipped(fk: ModuleType) -> None:
+    make = lambda: fk.ChunkedDecoder(max_frame_length=4)  # noqa: E731
+    wire = b"4\r\nabcd\r\n5\r\nabcde\r\n1\r\nz\r\n0\r\n\r\n"
+    assert assert_split_invariant(make, wire) == [b"abcd", ("too-long", 5, 4), b"z"]
+    with pytest.raises(ValueError, match="max_line_length"):
+        fk.ChunkedDecoder(max_line_length=0)
+    with pytest.raises(TypeError, match="use next_frame"):
+        fk.ChunkedDecoder().index(b"1\r\nx\r\n")
+
+
+# --- JSON text streams ---------------------------------------------------------------------------
+
+
+def test_json_texts(fk: ModuleType) -> None:
+    wire = (
+        b'{"a": [1, "x]}", {"b": null}]}\n  [true, false]\x1e"str\\"ing" 12.5e3\n'
+        b"true null\r\n-1 {}[]\n\n"
+    )
+    assert assert_split_invariant(fk.JsonStreamDecoder, wire) == [
+        b'{"a": [1, "x]}", {"b": null}]}', b"[true, false]", b'"str\\"ing"', b"12.5e3",
+        b"true", b"null", b"-1", b"{}", b"[]",
+    ]  # fmt: skip
+    dec = fk.JsonStreamDecoder()
+    assert dec.decode(b"\n" * 100_000) == [] and dec.buffered == 0  # separators are not held
+    assert [bytes(f) for f in dec.decode(b'{"k"')] == [] and dec.buffered == 4
+    with pytest.raises(IncompleteFrameError):
+        dec.feed_eof()
+    dec = fk.JsonStreamDecoder()
+    dec.decode(b"12")  # a number at the very end: its end cannot be told
+    with pytest.raises(IncompleteFrameError):
+        dec.feed_eof()
+    positions, consumed = fk.JsonStreamDecoder().index(b'{} [1] \n"x"\n7')
+    assert positions.tolist() == [0, 2, 3, 6, 8, 11] and consumed == 12
+
+
+@given(st.lists(json_texts(), min_size=1, max_size=8), st.data())
+def test_json_frames_are_what_json_reads(texts: list[bytes], data: st.DataObject) -> None:
+    separators = [data.draw(st.sampled_from([b"\n", b" ", b"\x1e", b"\r\n\t"])) for _ in texts]
+    wire = b"".join(t + s for t, s in zip(texts, separators))
+    for module in IMPLEMENTATIONS.values():
+        frames = frames_and_errors(module.JsonStreamDecoder(), data.draw(splits(wire)))
+        assert [json.loads(bytes(f)) for f in frames] == [json.loads(t) for t in texts]
+
+
+@pytest.mark.parametrize(
+    ("wire", "message"),
+    [
+        (b"x", "JSON stream: stray byte 0x78 between texts at offset 0"),
+        (b",", "JSON stream: stray byte 0x2c between texts at offset 0"),
+        (b"]", "JSON stream: unbalanced ']' at offset 0"),
+        (b"[1}", "JSON stream: unbalanced '}' at offset 2"),
+        (b'{"a": [1]]', "JSON stream: unbalanced ']' at offset 9"),
+        (b"trux", "JSON stream: not true, false or null: byte 0x78 at offset 3"),
+        (b"tru ", "JSON stream: not true, false or null: byte 0x20 at offset 3"),
+        (b"nulls", "JSON stream: not true, false or null: byte 0x73 at offset 4"),
+        (b"[" * 1025, "JSON stream: nested deeper than 1024 at offset 1024"),
+        (b'["' + b"x" * 2000, "JSON stream: a text longer than max_frame_length=1500"),
+        (b"1" * 1501, "JSON stream: a text longer than max_frame_length=1500"),
+    ],
+)
+def test_json_corruption(fk: ModuleType, wire: bytes, message: str) -> None:
+    make = lambda: fk.JsonStreamDecoder(max_frame_length=1500)  # noqa: E731
+    assert assert_split_invariant(make, b"{}\n" + wire) == [b"{}", corrupt(message)]
+
+
+def test_json_long_text_in_small_pieces_is_linear(fk: ModuleType) -> None:
+    import time
+
+    text = json.dumps([{"k": "v" * 50, "n": [1, 2, {"x": None}]}] * 5000).encode()  # 450 kB
+
+    def run(step: int) -> float:
+        dec = fk.JsonStreamDecoder()
+        frames = []
+        t = time.perf_counter()
+        for i in range(0, len(text), step):
+            frames += dec.decode(text[i : i + step])
+        elapsed = time.perf_counter() - t
+        assert [bytes(f) for f in frames] == [text]
+        return elapsed
+
+    whole, pieces = min(run(len(text)) for _ in range(3)), min(run(512) for _ in range(3))
+    assert pieces < 50 * whole + 0.05, (whole, pieces)  # rescanning would be ~900 times slower
