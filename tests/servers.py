@@ -193,6 +193,33 @@ def haproxy(backend: int) -> Iterator[tuple[int, int]]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def nginx(docroot: str) -> Iterator[int]:
+    """nginx serving ``docroot`` gzipped on the fly: HTTP/1.1 responses in chunked transfer
+    coding (the length is not known before the body is compressed), over keep-alive."""
+    binary = _need("/usr/sbin/nginx")
+    workdir = tempfile.mkdtemp(prefix="framekit-nginx-")
+    try:
+        port = free_port()
+        temp = " ".join(
+            f"{kind}_temp_path {workdir}/{kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        config = os.path.join(workdir, "nginx.conf")
+        with open(config, "w") as f:
+            f.write(
+                f"daemon off; master_process off; pid {workdir}/nginx.pid;\n"
+                f"error_log {workdir}/error.log;\nevents {{}}\n"
+                f"http {{ access_log off; {temp}\n"
+                "  gzip on; gzip_types *; gzip_min_length 0; keepalive_requests 1000;\n"
+                f"  server {{ listen 127.0.0.1:{port}; root {docroot}; }}\n}}\n"
+            )
+        with _running([binary, "-c", config, "-p", workdir], port, workdir):
+            yield port
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def logger() -> str:
     """util-linux' logger (it sends syslog messages over TCP with octet counting)."""
     return _need("/usr/bin/logger")

@@ -139,7 +139,7 @@ def test_octet_counting_from_logger(fk: ModuleType, tmp_path: Any) -> None:
         subprocess.run(
             [binary, "--tcp", "--octet-count", "-n", "127.0.0.1", "-P", str(port),
              "-t", "framekit", "--size", "8192", "-f", str(tmp_path / "messages")],
-            check=True, timeout=60,
+            check=True, timeout=60, env=servers._env(),  # (not the sanitizers' preloads)
         )  # fmt: skip
         server.join(60)
     assert len(got) == len(lines)
@@ -398,3 +398,74 @@ def test_proxy_protocol_trio_behind_haproxy(fk: ModuleType) -> None:
             nursery.cancel_scope.cancel()
 
     trio.run(main)
+
+
+# --- chunked bodies from nginx, over keep-alive ---------------------------------------------------
+
+
+def os_chmod_tree(path: Any) -> None:
+    """Let nginx's worker (another user, when we are root) read the files."""
+    import os
+
+    for root, _dirs, names in os.walk(path):
+        os.chmod(root, 0o755)
+        for name in names:
+            os.chmod(os.path.join(root, name), 0o644)
+
+
+def _recv_until(sock: socket.socket, decoder: Any, want: Callable[[], Any]) -> Any:
+    """Read into ``decoder`` until ``want()`` gives something."""
+    while True:
+        got = want()
+        if got is not None:
+            return got
+        n = sock.recv_into(decoder.get_buffer())
+        assert n, "the server closed the connection"
+        decoder.buffer_updated(n)
+
+
+@pytest.mark.server
+def test_chunked_bodies_from_nginx_over_keep_alive(fk: ModuleType, tmp_path: Any) -> None:
+    import gzip
+
+    rng = random.Random(5)
+    files = {
+        "empty.txt": b"",
+        "small.txt": b"hello, chunked world\n",
+        "large.txt": b"".join(
+            b"line %d %s\n" % (i, b"x" * rng.randrange(80)) for i in range(20000)
+        ),
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    os_chmod_tree(tmp_path)
+    with (
+        servers.nginx(str(tmp_path)) as port,
+        socket.create_connection(("127.0.0.1", port), 30) as sock,
+    ):
+        names = [*files, "large.txt", "small.txt"]
+        sock.sendall(
+            b"".join(
+                b"GET /%s HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n" % n.encode()
+                for n in names
+            )
+        )  # pipelined: the responses follow each other on the connection
+        head_decoder = fk.DelimiterDecoder([b"\r\n\r\n"])
+        for name in names:
+            head = bytes(_recv_until(sock, head_decoder, head_decoder.next_frame))
+            assert head.startswith(b"HTTP/1.1 200"), head
+            assert b"\r\nTransfer-Encoding: chunked" in head, head
+            body = fk.ChunkedDecoder()
+            body.feed(head_decoder.detach())  # what came after the head
+            chunks: list[bytes] = []
+
+            def more(body: Any = body, chunks: list[bytes] = chunks) -> Any:
+                chunks.extend(bytes(c) for c in body)
+                return True if body.done else None
+
+            _recv_until(sock, body, more)
+            assert body.trailers == []
+            assert gzip.decompress(b"".join(chunks)) == files[name]
+            assert len(chunks) > 1 or name != "large.txt"  # the body came in many chunks
+            head_decoder.feed(body.detach())  # the next response's first bytes
+        assert head_decoder.buffered == 0
