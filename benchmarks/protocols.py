@@ -3,11 +3,13 @@
     python benchmarks/protocols.py [--frames N] [--repeats R]
 
 Each contender gets the same stream in 64 KiB chunks and hands out every frame (consumed: its
-length summed). Netstrings and octet-counted syslog: framekit against careful hand-written
-Python and Twisted's NetstringReceiver. RESP (pipelined replies: +OK, integers, 100 B bulk
-strings, 3-element arrays): framekit's RespDecoder against hiredis' Reader (C) and a careful
-Python splitter. hiredis also builds a Python object per value; RespDecoder hands out each
-value's wire bytes as a zero-copy view, for the caller to forward or parse.
+length summed). Netstrings, octet-counted syslog and chunked bodies: framekit against careful
+hand-written Python (and Twisted's NetstringReceiver). RESP (pipelined replies: +OK,
+integers, 100 B bulk strings, 3-element arrays): framekit's RespDecoder against hiredis' Reader
+(C) and a careful Python splitter. hiredis also builds a Python object per value; RespDecoder
+hands out each value's wire bytes as a zero-copy view, for the caller to forward or parse.
+JSON texts (newline-separated objects of about 60 bytes): JsonStreamDecoder against
+``json.JSONDecoder.raw_decode`` splitting, which parses each text to find its end.
 """
 
 from __future__ import annotations
@@ -68,6 +70,60 @@ def careful_octets(chunks: list[bytes]) -> int:
             count += len(view[space + 1 : stop])
             pos = stop
         buf = buf[pos:]
+    return count
+
+
+def careful_chunked(chunks: list[bytes]) -> int:
+    """A careful hand-written chunked-body reader: find(), int(x, 16), memoryview slices."""
+    count = 0
+    buf = b""
+    for chunk in chunks:
+        buf = buf + chunk if buf else chunk
+        view = memoryview(buf)
+        pos = 0
+        end = len(buf)
+        while True:
+            line = buf.find(b"\r\n", pos, pos + 8192)
+            if line < 0:
+                break
+            size = int(buf[pos:line].split(b";", 1)[0], 16)
+            stop = line + 2 + size
+            if stop + 2 > end:
+                break
+            if buf[stop : stop + 2] != b"\r\n":
+                raise ValueError("chunk data not followed by CRLF")
+            count += len(view[line + 2 : stop])
+            pos = stop + 2
+        buf = buf[pos:]
+    return count
+
+
+def careful_json(chunks: list[bytes]) -> int:
+    """JSON texts split with json.JSONDecoder.raw_decode, as careful Python does it (SPEC §8):
+    it parses each text to find its end."""
+    import json
+
+    decoder = json.JSONDecoder()
+    count = 0
+    text = ""
+    for chunk in chunks:
+        text += chunk.decode()
+        pos = 0
+        end = len(text)
+        while True:
+            while pos < end and text[pos] in " \t\r\n\x1e":
+                pos += 1
+            if pos == end:
+                break
+            try:
+                _, stop = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError:
+                break  # not all there yet
+            if stop == end and text[pos] in "-0123456789":
+                break  # a number may go on in the next chunk
+            count += stop - pos
+            pos = stop
+        text = text[pos:]
     return count
 
 
@@ -148,6 +204,9 @@ def streams(frames: int) -> dict[str, tuple[bytes, int, int]]:
         out[f"octet-counted {size} B"] = (
             b"".join(b"%d %s" % (len(p), p) for p in payloads), frames, total
         )  # fmt: skip
+        out[f"chunked {size} B"] = (
+            b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in payloads), frames, total
+        )  # fmt: skip
     replies = [
         b"+OK\r\n",
         b":12345\r\n",
@@ -156,6 +215,11 @@ def streams(frames: int) -> dict[str, tuple[bytes, int, int]]:
     ]
     wire = [replies[i % 4] for i in range(frames)]
     out["RESP replies"] = (b"".join(wire), frames, sum(map(len, wire)))
+    texts = [
+        b'{"id": %d, "name": "item %d", "tags": ["a", "b"], "ok": true}' % (i, i)
+        for i in range(frames)
+    ]
+    out["JSON texts"] = (b"\n".join(texts) + b"\n", frames, sum(map(len, texts)))
     return out
 
 
@@ -179,6 +243,16 @@ def main(argv: Optional[list[str]] = None) -> dict[str, dict[str, float]]:
                 pass
             else:
                 contenders["Twisted"] = (twisted_netstrings, payload)
+        elif name.startswith("JSON"):
+            contenders = {
+                "framekit": (framekit_count(framekit.JsonStreamDecoder), payload),
+                "careful Python": (careful_json, payload),
+            }
+        elif name.startswith("chunked"):
+            contenders = {
+                "framekit": (framekit_count(framekit.ChunkedDecoder), payload),
+                "careful Python": (careful_chunked, payload),
+            }
         elif name.startswith("octet"):
             contenders = {
                 "framekit": (framekit_count(framekit.OctetCountingDecoder), payload),
