@@ -18,15 +18,14 @@ import argparse
 import os
 import random
 import sys
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from rules import best, twisted_netstrings
 from rules import careful as careful_netstrings
-from rules import twisted_netstrings
 
 import framekit
 
@@ -178,16 +177,6 @@ def hiredis_count(chunks: list[bytes]) -> int:
                 break
             count += 1
     return count
-
-
-def best(fn: Callable[[], int], repeats: int) -> tuple[float, int]:
-    times = []
-    count = 0
-    for _ in range(repeats):
-        t = time.perf_counter()
-        count = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), count
 
 
 def streams(frames: int) -> dict[str, tuple[bytes, int, int]]:

@@ -15,10 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import time
+import sys
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from rules import best
 
 import framekit
 
@@ -101,16 +105,6 @@ READERS: dict[str, Callable[[list[bytes], bool], int]] = {
     "aiohttp": aiohttp_reader,
     "wsproto": wsproto_reader,
 }
-
-
-def best(fn: Callable[[], int], repeats: int) -> tuple[float, int]:
-    times = []
-    count = 0
-    for _ in range(repeats):
-        t = time.perf_counter()
-        count = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), count
 
 
 def main(argv: Optional[list[str]] = None) -> dict[str, dict[str, float]]:

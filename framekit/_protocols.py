@@ -29,6 +29,7 @@ DEFAULT_RESP_DEPTH = 64
 #: the most digits a length may have (netstrings, octet counts; RESP lengths and counts)
 NETSTRING_DIGITS = 18
 OCTET_DIGITS = 10
+CHUNK_DIGITS = 15  # hex digits of a chunk size: below 2**60
 RESP_DIGITS = 18
 #: header bytes a netstring or octet-counted frame may have beyond its payload: held while the
 #: rule cannot tell yet, they do not count against max_frame_length (which bounds the payload)
@@ -75,79 +76,63 @@ JSON_TOO_DEEP = 31
 JSON_TOO_LONG = 32
 
 
+#: the message of each broken rule: ``{at}`` is where in the frame it was found, ``{value}``
+#: the byte or number concerned (``{char}``: that byte as a character)
+MESSAGES: dict[int, str] = {
+    NETSTRING_NOT_A_NUMBER: "netstring length is not a number: byte {value:#04x} at offset {at}",
+    NETSTRING_LEADING_ZERO: "netstring length has a leading zero",
+    NETSTRING_TOO_MANY_DIGITS: f"netstring length has more than {NETSTRING_DIGITS} digits",
+    NETSTRING_NO_COMMA: "netstring does not end with ',': byte {value:#04x} at offset {at}",
+    OCTET_NOT_A_COUNT: "syslog octet count is not a number: byte {value:#04x} at offset {at}",
+    OCTET_LEADING_ZERO: "syslog octet count starts with 0",
+    OCTET_TOO_MANY_DIGITS: f"syslog octet count has more than {OCTET_DIGITS} digits",
+    OCTET_NO_SPACE: (
+        "syslog octet count is not followed by a space: byte {value:#04x} at offset {at}"
+    ),
+    RESP_UNKNOWN_TYPE: "RESP: unknown type byte {value:#04x} at offset {at}",
+    RESP_BAD_LENGTH: "RESP: bad length or count at offset {at}",
+    RESP_NO_CRLF: "RESP: missing CRLF at offset {at}",
+    RESP_TOO_DEEP: "RESP: aggregates nested deeper than max_depth={value} at offset {at}",
+    RESP_NESTED_TOO_LONG: (
+        "RESP: a {value}-byte string at offset {at} inside an aggregate: the value is "
+        "longer than max_frame_length"
+    ),
+    RESP_TOO_LONG: "RESP: a value longer than max_frame_length={value}",
+    CHUNK_NOT_HEX: "chunked: the chunk size is not hex: byte {value:#04x} at offset {at}",
+    CHUNK_SIZE_TOO_LONG: f"chunked: a chunk size of more than {CHUNK_DIGITS} hex digits",
+    CHUNK_BAD_SIZE_LINE: "chunked: byte {value:#04x} after the chunk size at offset {at}",
+    CHUNK_BAD_LINE_END: "chunked: a line not ending in CRLF at offset {at}",
+    CHUNK_LINE_TOO_LONG: "chunked: a line longer than max_line_length={value} at offset {at}",
+    CHUNK_TRAILERS_TOO_LONG: (
+        "chunked: a trailer section longer than max_line_length={value} at offset {at}"
+    ),
+    CHUNK_NO_CRLF: "chunked: chunk data not followed by CRLF at offset {at}",
+    JSON_STRAY: "JSON stream: stray byte {value:#04x} between texts at offset {at}",
+    JSON_UNBALANCED: "JSON stream: unbalanced {char!r} at offset {at}",
+    JSON_BAD_LITERAL: "JSON stream: not true, false or null: byte {value:#04x} at offset {at}",
+    JSON_TOO_DEEP: "JSON stream: nested deeper than {value} at offset {at}",
+    JSON_TOO_LONG: "JSON stream: a text longer than max_frame_length={value}",
+    WS_MASK_EXPECTED: "WebSocket: a client's frame must be masked (RFC 6455 §5.1)",
+    WS_MASK_UNEXPECTED: "WebSocket: a server's frame must not be masked (RFC 6455 §5.1)",
+    WS_RESERVED_OPCODE: "WebSocket: reserved opcode {value:#x} (RFC 6455 §5.2)",
+    WS_CONTROL_TOO_LONG: (
+        "WebSocket: a control frame's payload is {value} bytes, more than 125 (§5.5)"
+    ),
+    WS_CONTROL_FRAGMENTED: (
+        "WebSocket: a control frame must not be fragmented: FIN is clear (RFC 6455 §5.5)"
+    ),
+    WS_LENGTH_NOT_SHORTEST: (
+        "WebSocket: payload length {value} not in its shortest form (RFC 6455 §5.2)"
+    ),
+    WS_LENGTH_TOP_BIT: "WebSocket: a 64-bit payload length with its top bit set (RFC 6455 §5.2)",
+}
+
+
 def message(code: int, at: int, value: int) -> str:
     """The message of a broken rule ``code``, found ``at`` bytes into the frame (``value``: the
     byte or number concerned)."""
-    if code == NETSTRING_NOT_A_NUMBER:
-        return f"netstring length is not a number: byte {value:#04x} at offset {at}"
-    if code == NETSTRING_LEADING_ZERO:
-        return "netstring length has a leading zero"
-    if code == NETSTRING_TOO_MANY_DIGITS:
-        return f"netstring length has more than {NETSTRING_DIGITS} digits"
-    if code == NETSTRING_NO_COMMA:
-        return f"netstring does not end with ',': byte {value:#04x} at offset {at}"
-    if code == OCTET_NOT_A_COUNT:
-        return f"syslog octet count is not a number: byte {value:#04x} at offset {at}"
-    if code == OCTET_LEADING_ZERO:
-        return "syslog octet count starts with 0"
-    if code == OCTET_TOO_MANY_DIGITS:
-        return f"syslog octet count has more than {OCTET_DIGITS} digits"
-    if code == OCTET_NO_SPACE:
-        return f"syslog octet count is not followed by a space: byte {value:#04x} at offset {at}"
-    if code == RESP_UNKNOWN_TYPE:
-        return f"RESP: unknown type byte {value:#04x} at offset {at}"
-    if code == RESP_BAD_LENGTH:
-        return f"RESP: bad length or count at offset {at}"
-    if code == RESP_NO_CRLF:
-        return f"RESP: missing CRLF at offset {at}"
-    if code == RESP_TOO_DEEP:
-        return f"RESP: aggregates nested deeper than max_depth={value} at offset {at}"
-    if code == RESP_NESTED_TOO_LONG:
-        return (
-            f"RESP: a {value}-byte string at offset {at} inside an aggregate: the value is "
-            "longer than max_frame_length"
-        )
-    if code == RESP_TOO_LONG:
-        return f"RESP: a value longer than max_frame_length={value}"
-    if code == CHUNK_NOT_HEX:
-        return f"chunked: the chunk size is not hex: byte {value:#04x} at offset {at}"
-    if code == CHUNK_SIZE_TOO_LONG:
-        return f"chunked: a chunk size of more than {CHUNK_DIGITS} hex digits"
-    if code == CHUNK_BAD_SIZE_LINE:
-        return f"chunked: byte {value:#04x} after the chunk size at offset {at}"
-    if code == CHUNK_BAD_LINE_END:
-        return f"chunked: a line not ending in CRLF at offset {at}"
-    if code == CHUNK_LINE_TOO_LONG:
-        return f"chunked: a line longer than max_line_length={value} at offset {at}"
-    if code == CHUNK_TRAILERS_TOO_LONG:
-        return f"chunked: a trailer section longer than max_line_length={value} at offset {at}"
-    if code == CHUNK_NO_CRLF:
-        return f"chunked: chunk data not followed by CRLF at offset {at}"
-    if code == JSON_STRAY:
-        return f"JSON stream: stray byte {value:#04x} between texts at offset {at}"
-    if code == JSON_UNBALANCED:
-        return f"JSON stream: unbalanced {chr(value)!r} at offset {at}"
-    if code == JSON_BAD_LITERAL:
-        return f"JSON stream: not true, false or null: byte {value:#04x} at offset {at}"
-    if code == JSON_TOO_DEEP:
-        return f"JSON stream: nested deeper than {value} at offset {at}"
-    if code == JSON_TOO_LONG:
-        return f"JSON stream: a text longer than max_frame_length={value}"
-    if code == WS_MASK_EXPECTED:
-        return "WebSocket: a client's frame must be masked (RFC 6455 §5.1)"
-    if code == WS_MASK_UNEXPECTED:
-        return "WebSocket: a server's frame must not be masked (RFC 6455 §5.1)"
-    if code == WS_RESERVED_OPCODE:
-        return f"WebSocket: reserved opcode {value:#x} (RFC 6455 §5.2)"
-    if code == WS_CONTROL_TOO_LONG:
-        return f"WebSocket: a control frame's payload is {value} bytes, more than 125 (§5.5)"
-    if code == WS_CONTROL_FRAGMENTED:
-        return "WebSocket: a control frame must not be fragmented: FIN is clear (RFC 6455 §5.5)"
-    if code == WS_LENGTH_NOT_SHORTEST:
-        return f"WebSocket: payload length {value} not in its shortest form (RFC 6455 §5.2)"
-    if code == WS_LENGTH_TOP_BIT:
-        return "WebSocket: a 64-bit payload length with its top bit set (RFC 6455 §5.2)"
-    raise AssertionError(code)  # pragma: no cover
+    char = chr(value) if 0 <= value < 0x110000 else "?"
+    return MESSAGES[code].format(at=at, value=value, char=char)
 
 
 def _broken(code: int, at: int, value: int = 0) -> CorruptFrameError:
@@ -389,7 +374,6 @@ class RespRule:
 
 DEFAULT_CHUNK_MAX = 8 * MiB
 DEFAULT_MAX_LINE = 8 * KiB
-CHUNK_DIGITS = 15  # hex digits of a chunk size: below 2**60
 
 
 def _hex(byte: int) -> int:
