@@ -205,6 +205,9 @@ cdef class RespRule(_Kernel):
     cdef readonly Py_ssize_t max_depth
     cdef int64_t *_counts           # elements still to come in each open aggregate
     cdef char *_attributes          # whether that aggregate is an attribute
+    cdef bint _partial              # the last answer was -k: where its scan stopped is kept,
+    cdef Py_ssize_t _i              #   the value it stopped in,
+    cdef Py_ssize_t _depth          #   and the aggregates open around it
 
     def __cinit__(self, *args, **kwargs):
         self._counts = NULL
@@ -266,6 +269,15 @@ cdef class RespRule(_Kernel):
             return self._broken(RESP_TOO_LONG, avail, self.max_frame)
         return -(avail + 1)
 
+    cdef inline Py_ssize_t _wait(self, Py_ssize_t i, Py_ssize_t depth,
+                                 Py_ssize_t answer) noexcept:
+        """Answer ``-k``, keeping where the scan stopped: the value that starts at ``i``."""
+        if answer < 0:
+            self._i = i
+            self._depth = depth
+            self._partial = True
+        return answer
+
     cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
                          Py_ssize_t *cut) noexcept:
         cdef Py_ssize_t i = 0, j, next_i, end
@@ -273,29 +285,34 @@ cdef class RespRule(_Kernel):
         cdef int64_t value
         cdef unsigned char kind
         cdef bint cut_short = avail > self.max_frame
+        cdef bint resuming = self.resume and self._partial
+        self._partial = False
+        if resuming:
+            i = self._i
+            depth = self._depth
         if cut_short:
             avail = self.max_frame
         while True:
             if i == avail:
-                return self._more(avail, cut_short)
+                return self._wait(i, depth, self._more(avail, cut_short))
             kind = p[i]
             if _is_line(kind):
                 j = i + 1
                 while j < avail and p[j] != CR and p[j] != LF:
                     j += 1
                 if j == avail:
-                    return self._more(avail, cut_short)
+                    return self._wait(i, depth, self._more(avail, cut_short))
                 if p[j] == LF:
                     return self._broken(RESP_NO_CRLF, j, 0)
                 if j + 1 == avail:
-                    return self._more(avail, cut_short)
+                    return self._wait(i, depth, self._more(avail, cut_short))
                 if p[j + 1] != LF:
                     return self._broken(RESP_NO_CRLF, j + 1, 0)
                 i = j + 2
             elif _is_string(kind) or _elements(kind):
                 next_i = self._number(p, i + 1, avail, &value)
                 if next_i == RULE_UNDECIDED:
-                    return self._more(avail, cut_short)
+                    return self._wait(i, depth, self._more(avail, cut_short))
                 if next_i == RULE_BROKEN:
                     return RULE_BROKEN
                 if value < 0:
@@ -311,7 +328,7 @@ cdef class RespRule(_Kernel):
                         cut[1] = end
                         return end
                     if end > avail:
-                        return -end
+                        return self._wait(i, depth, -end)
                     if p[end - 2] != CR or p[end - 1] != LF:
                         return self._broken(RESP_NO_CRLF, end - 2, 0)
                     i = end

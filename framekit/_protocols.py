@@ -254,13 +254,22 @@ class RespRule:
     frame too long at the top level (told at once, to be discarded), and corrupt inside an
     aggregate (where the frame's end cannot be known). Any other value is read as if the bytes
     stopped after ``max_frame``: needing more is corrupt, whatever lies beyond, so that the
-    answer does not depend on how many bytes have arrived."""
+    answer does not depend on how many bytes have arrived. Asked again about the same frame
+    (``resume``), it goes on from the value it stopped in, so that a large aggregate costs
+    linear time however it arrives."""
 
-    __slots__ = ("max_depth", "max_frame")
+    __slots__ = (
+        "_attributes", "_counts", "_i", "_partial", "max_depth", "max_frame", "resume"
+    )  # fmt: skip
 
     def __init__(self, max_frame: int = DEFAULT_RESP_MAX, max_depth: int = DEFAULT_RESP_DEPTH):
         self.max_frame = max_frame
         self.max_depth = max_depth
+        self.resume = False
+        self._partial = False  # the last answer was -k: where its scan stopped is kept
+        self._i = 0
+        self._counts: list[int] = []
+        self._attributes: list[bool] = []
 
     def __repr__(self) -> str:
         return f"RespRule({self.max_frame}, {self.max_depth})"
@@ -292,6 +301,11 @@ class RespRule:
             raise _broken(RESP_TOO_LONG, avail, self.max_frame)
         return -(avail + 1)
 
+    def _wait(self, i: int, counts: list[int], attributes: list[bool], answer: int) -> int:
+        """Answer ``-k``, keeping where the scan stopped: the value that starts at ``i``."""
+        self._i, self._counts, self._attributes, self._partial = i, counts, attributes, True
+        return answer
+
     def __call__(self, buf: memoryview) -> Answer:
         avail = len(buf)
         if not avail:
@@ -301,19 +315,20 @@ class RespRule:
             avail = self.max_frame
             buf = buf[:avail]
         max_depth = self.max_depth
-        counts: list[int] = []  # elements still to come in each open aggregate
-        attributes: list[bool] = []  # whether that aggregate is an attribute
-        i = 0
+        resuming, self._partial = self.resume and self._partial, False
+        counts: list[int] = self._counts if resuming else []  # elements to come in each open
+        attributes: list[bool] = self._attributes if resuming else []  # aggregate; attribute?
+        i = self._i if resuming else 0
         while True:
             if i == avail:
-                return self._more(avail, cut_short)
+                return self._wait(i, counts, attributes, self._more(avail, cut_short))
             kind = buf[i]
             if kind in _LINES:
                 j = i + 1
                 while True:
                     chunk = _window(buf, j, 256)
                     if not chunk:
-                        return self._more(avail, cut_short)
+                        return self._wait(i, counts, attributes, self._more(avail, cut_short))
                     cr, lf = chunk.find(b"\r"), chunk.find(b"\n")
                     if lf >= 0 and (cr < 0 or lf < cr):
                         raise _broken(RESP_NO_CRLF, j + lf)
@@ -322,14 +337,14 @@ class RespRule:
                         break
                     j += len(chunk)
                 if j + 1 == avail:
-                    return self._more(avail, cut_short)
+                    return self._wait(i, counts, attributes, self._more(avail, cut_short))
                 if buf[j + 1] != _LF:
                     raise _broken(RESP_NO_CRLF, j + 1)
                 i = j + 2
             elif kind in _STRINGS or kind in _AGGREGATES:
                 found = self._number(buf, i + 1, avail)
                 if found is None:
-                    return self._more(avail, cut_short)
+                    return self._wait(i, counts, attributes, self._more(avail, cut_short))
                 value, i_next = found
                 if value < 0:
                     if value != -1 or kind not in (36, 42):  # '$' and '*' may be null
@@ -342,7 +357,7 @@ class RespRule:
                             raise _broken(RESP_NESTED_TOO_LONG, i, value)
                         return (end, 0, end)
                     if end > avail:
-                        return -end
+                        return self._wait(i, counts, attributes, -end)
                     if buf[end - 2] != _CR or buf[end - 1] != _LF:
                         raise _broken(RESP_NO_CRLF, end - 2)
                     i = end
@@ -1117,3 +1132,7 @@ class ProxyProtocolDecoder:
         rest = bytes(self._buffer)
         self.reset()
         return rest
+
+
+#: the rules that keep their scan's state when asked again about the same frame (``resume``)
+RESUMABLE = (RespRule, JsonStreamRule)

@@ -33,6 +33,7 @@ pytest -q -p no:cacheprovider \
   --deselect tests/test_leaks.py \
   --deselect "tests/test_delimiter.py::test_linear_time_on_a_long_line_in_small_pieces" \
   --deselect "tests/test_protocols.py::test_json_long_text_in_small_pieces_is_linear" \
+  --deselect "tests/test_protocols.py::test_resp_large_aggregate_in_small_pieces_is_linear" \
   --deselect "tests/test_batches.py::test_index_works_where_the_system_will_not_reserve_much" \
   "$@"
 echo "sanitizers: clean"
