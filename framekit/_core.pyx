@@ -1430,6 +1430,8 @@ cdef class RuleDecoder(_FrameDecoder):
         if total == RULE_UNDECIDED:
             return PARSE_UNDECIDED
         self._scanned = -total
+        if total == -(avail + 1):
+            return PARSE_UNDECIDED  # (not "1 byte short": _complete() would go a byte a time)
         return avail + total
 
     cdef object _view_of(self, const unsigned char *p, Py_ssize_t avail):
@@ -1493,6 +1495,8 @@ cdef class RuleDecoder(_FrameDecoder):
             if got is None:
                 return PARSE_UNDECIDED
             self._scanned = -<Py_ssize_t>got[0]
+            if got[0] == -(avail + 1):
+                return PARSE_UNDECIDED  # (not "1 byte short": _complete() would go a byte a time)
             return avail + <Py_ssize_t>got[0]
         self._huge = got[0]  # longer than max_frame_length
         if got[0] >= PARSE_HUGE:

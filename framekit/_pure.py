@@ -1187,7 +1187,7 @@ class RuleDecoder(_FrameDecoder):
             max_len, True, copy, pool=pool, max_total=_HUGE - 1 if payload_limit else None
         )
         self._rule = rule
-        self._resumable = isinstance(rule, P.JsonStreamRule)  # (it keeps its scan's state)
+        self._resumable = isinstance(rule, P.RESUMABLE)  # (it keeps its scan's state)
         self._payload_limit = payload_limit
         self._undecided_limit = max_len + (overhead or 0)
         self._huge = self._huge_total = 0
@@ -1239,6 +1239,8 @@ class RuleDecoder(_FrameDecoder):
             if answer is None:
                 return _UNDECIDED
             self._scanned = -answer[0]
+            if answer[0] == -(avail + 1):
+                return _UNDECIDED  # (not "1 byte short": _complete() would go a byte a time)
             return avail + answer[0]
         total, self._start, stop = answer
         if self._payload_limit and stop - self._start > self._max_frame_length:
