@@ -80,7 +80,10 @@ class FramedStream(BatchReceiver, trio.abc.Channel[Frame]):
 
     async def _receive_some(self) -> None:
         if self._socket is not None:
-            n = await self._socket.recv_into(self.decoder.get_buffer(-1))  # sized to recent reads
+            try:
+                n = await self._socket.recv_into(self.decoder.get_buffer(-1))  # to recent reads
+            except OSError as exc:  # as trio.SocketStream.receive_some() says it
+                raise trio.BrokenResourceError from exc
             if n:
                 self.decoder.buffer_updated(n)
                 return

@@ -568,6 +568,30 @@ def test_trio_end_of_stream_and_errors(kind: str) -> None:
     ]  # fmt: skip
 
 
+def test_trio_connection_reset_is_a_broken_resource() -> None:
+    """A peer that resets the connection: trio.BrokenResourceError, as trio's own
+    SocketStream says it (the adapter receives from the socket itself, into the decoder)."""
+    import socket
+    import struct
+
+    async def main() -> None:
+        with trio.socket.socket() as listener:
+            await listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            client = socket.create_connection(listener.getsockname())
+            server, _ = await listener.accept()
+            channel = fk_trio.FramedStream(trio.SocketStream(server), framekit.LineDecoder())
+            assert channel._socket is not None
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()  # an RST, not a FIN
+            with pytest.raises(trio.BrokenResourceError) as info:
+                await channel.receive()
+            assert isinstance(info.value.__cause__, ConnectionResetError)
+            await channel.aclose()
+
+    trio.run(main)
+
+
 @pytest.mark.parametrize("kind", ["memory", "socket"])
 def test_trio_receive_many_in_batches_with_errors_in_place(kind: str) -> None:
     async def main() -> tuple[list[Any], list[list[bytes]]]:
