@@ -10,7 +10,7 @@ Python on length-prefixed and line streams, and prints frames/s with ratios.
                     | --netstring | --octet-counting | --resp | --chunked | --json
                     | --websocket ROLE
                     | --rule MODULE:FUNCTION]
-                    [--max-frame-length N] [--format table|hex|jsonl] [FILE|-]
+                    [--max-frame-length N] [--proxy] [--format table|hex|jsonl] [FILE|-]
 
 splits a capture (or stdin) into frames and prints each with its offset in the stream, its
 length and a readable preview; errors are shown in place, and decoding goes on where the rules
@@ -155,7 +155,7 @@ def _make(args: argparse.Namespace, way: str, limit: dict[str, Any]) -> Any:
     return BUILDERS[kind.name](args, field, limit)
 
 
-Event = tuple[int, Union[bytes, framekit.FrameError]]
+Event = tuple[int, Union[bytes, framekit.ProxyHeader, framekit.FrameError]]
 
 
 #: PostgreSQL startup-phase requests after which the client sends another startup-phase message
@@ -175,7 +175,7 @@ def _postgres_phases(limit: dict[str, int]) -> Callable[[bytes], Any]:
 
 
 def events(
-    decoder: Any, source: IO[bytes], switch: Optional[Callable[[bytes], Any]] = None
+    decoder: Any, source: IO[bytes], switch: Optional[Callable[[Any], Any]] = None
 ) -> Iterator[Event]:
     """(offset, frame or error) in stream order; ``offset`` is where it starts on the wire.
     ``switch(frame)`` may answer a decoder for the rest of the stream (``detach()`` hands it
@@ -196,10 +196,11 @@ def events(
                 continue
             if frame is None:
                 return
-            yield start, bytes(frame)
+            frame = frame if isinstance(frame, framekit.ProxyHeader) else bytes(frame)
+            yield start, frame
             start = fed - decoder.buffered
             if switch is not None:
-                following = switch(bytes(frame))
+                following = switch(frame)
                 if following is not None:
                     following.feed(decoder.detach())
                     decoder, switch = following, None
@@ -233,7 +234,13 @@ def _preview(data: bytes, width: int = 48) -> str:
 
 def _print(event: Event, fmt: str, out: IO[str]) -> None:
     offset, item = event
-    if isinstance(item, framekit.FrameError):
+    if isinstance(item, framekit.ProxyHeader):
+        if fmt == "jsonl":
+            header = {**item._asdict(), "tlvs": [[kind, value.hex()] for kind, value in item.tlvs]}
+            out.write(json.dumps({"offset": offset, "proxy": header}) + "\n")
+        else:
+            out.write(f"{offset:>10}  {'PROXY':>8}  {item}\n")
+    elif isinstance(item, framekit.FrameError):
         if fmt == "jsonl":
             record: dict[str, Any] = {"offset": offset, "error": type(item).__name__}
             record["message"] = str(item)
@@ -271,6 +278,9 @@ def decode(args: argparse.Namespace, out: IO[str]) -> int:
         limit = {} if args.max_frame_length is None else {"max_frame_length": args.max_frame_length}
         decoder = presets.postgres_startup(**limit)
         switch = _postgres_phases(limit)
+    if args.proxy:  # a PROXY header first, then the stream as the other options say
+        rest, decoder = decoder, framekit.ProxyProtocolDecoder()
+        switch = lambda header: rest  # noqa: E731
     errors = 0
     swallowing: Optional[tuple[int, int]] = None  # a too-long frame's (offset, claimed length)
     counted = _Counted(source)
@@ -325,6 +335,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="frames longer than this are errors, and skipped (default: the decoder's, 8 MiB; "
         "64 KiB for lines and delimiters)",
+    )
+    dec.add_argument(
+        "--proxy",
+        action="store_true",
+        help="the capture begins with a PROXY protocol header (v1 or v2): show it, then split "
+        "the rest",
     )
     dec.add_argument(
         "--format", choices=["table", "hex", "jsonl"], default="table", help="(default: table)"

@@ -380,6 +380,12 @@ def test_cli_decodes_each_protocol() -> None:
         (["--octet-counting"], b"3 abc0 x", ["abc", "syslog octet count starts with 0"]),
         (["--resp", "--max-frame-length", "9"], b"+OK\r\n$9\r\n123456789\r\n:1\r\n", ["+OK..",
          "FrameTooLongError: frame of 15 bytes exceeds max_frame_length=9", ":1.."]),
+        (["--lines", "--proxy"], b"PROXY TCP4 10.0.0.1 10.0.0.2 5000 80\r\nhi\nx", [
+            "0     PROXY  ProxyHeader(version=1, command='PROXY', family='TCP4', "
+            "source=('10.0.0.1', 5000)", "38         2  hi", "IncompleteFrameError"]),
+        (["--lines", "--proxy", "--format", "jsonl"], V2_TCP4 + b"hi\nx", [
+            '"tlvs": [[1, "68326832"]]', '{"offset": 35, "length": 2, "hex": "6869"}']),
+        (["--lines", "--proxy"], b"GET / HTTP/1.1\r\n", ["CorruptFrameError: PROXY protocol: not"]),
     ]  # fmt: skip
     for flags, capture, shown in cases:
         out = io.StringIO()
