@@ -6,8 +6,9 @@ Each contender gets the same stream in 64 KiB chunks and hands out every frame (
 length summed). Netstrings, octet-counted syslog and chunked bodies: framekit against careful
 hand-written Python (and Twisted's NetstringReceiver). RESP (pipelined replies: +OK,
 integers, 100 B bulk strings, 3-element arrays): framekit's RespDecoder against hiredis' Reader
-(C) and a careful Python splitter. hiredis also builds a Python object per value; RespDecoder
-hands out each value's wire bytes as a zero-copy view, for the caller to forward or parse.
+(C), redis-py's pure-Python parser and a careful Python splitter. hiredis and redis-py also
+build a Python object per value; RespDecoder hands out each value's wire bytes as a zero-copy
+view, for the caller to forward or parse.
 JSON texts (newline-separated objects of about 60 bytes): JsonStreamDecoder against
 ``json.JSONDecoder.raw_decode`` splitting, which parses each text to find its end.
 """
@@ -164,6 +165,34 @@ def careful_resp(chunks: list[bytes]) -> int:
     return count
 
 
+class _Chunks:
+    """A socket that gives ``chunks``, for redis-py's parser to read from."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = iter(chunks)
+
+    def recv(self, size: int) -> bytes:
+        return next(self._chunks, b"")
+
+    def settimeout(self, timeout: object) -> None:
+        pass
+
+
+def redis_py_count(chunks: list[bytes], frames: int) -> int:
+    """redis-py's pure-Python RESP2 parser (``_RESP2Parser``, what it uses without hiredis),
+    reading the stream as it reads a connection."""
+    from redis._parsers.encoders import Encoder
+    from redis._parsers.resp2 import _RESP2Parser
+    from redis._parsers.socket import SocketBuffer
+
+    parser = _RESP2Parser(socket_read_size=CHUNK)  # type: ignore[no-untyped-call]
+    parser._buffer = SocketBuffer(_Chunks(chunks), CHUNK, None)  # type: ignore[arg-type]
+    parser.encoder = Encoder("utf-8", "strict", decode_responses=False)  # type: ignore[no-untyped-call]
+    for _ in range(frames):
+        parser.read_response(disable_decoding=True)
+    return frames
+
+
 def hiredis_count(chunks: list[bytes]) -> int:
     import hiredis
 
@@ -258,6 +287,12 @@ def main(argv: Optional[list[str]] = None) -> dict[str, dict[str, float]]:
                 print("  (hiredis is not installed: pip install hiredis)")
             else:
                 contenders["hiredis"] = (hiredis_count, frames)
+            try:
+                import redis  # noqa: F401
+            except ImportError:
+                print("  (redis-py is not installed: pip install redis)")
+            else:
+                contenders["redis-py"] = (partial(redis_py_count, frames=frames), frames)
         row = results[name] = {}
         for who, (fn, expected) in contenders.items():
             seconds, count = best(partial(fn, chunks), args.repeats)
