@@ -236,7 +236,11 @@ def _print(event: Event, fmt: str, out: IO[str]) -> None:
     offset, item = event
     if isinstance(item, framekit.ProxyHeader):
         if fmt == "jsonl":
-            header = {**item._asdict(), "tlvs": [[kind, value.hex()] for kind, value in item.tlvs]}
+            header = {
+                **item._asdict(),
+                "tlvs": [[kind, value.hex()] for kind, value in item.tlvs],
+                "raw": item.raw.hex(),
+            }
             out.write(json.dumps({"offset": offset, "proxy": header}) + "\n")
         else:
             out.write(f"{offset:>10}  {'PROXY':>8}  {item}\n")

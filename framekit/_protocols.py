@@ -937,6 +937,10 @@ class ProxyHeader(NamedTuple):
     source: Optional[tuple[str, int]]  #: the client's (host, port), when it is an IP address
     destination: Optional[tuple[str, int]]  #: the address the client connected to
     tlvs: list[tuple[int, bytes]]  #: v2's type-length-value extensions, in order
+    raw: bytes = b""  #: the header as it came (to pass on to another proxy, for one)
+
+    def __bytes__(self) -> bytes:
+        return self.raw
 
 
 def _proxy_corrupt(message: str) -> CorruptFrameError:
@@ -965,7 +969,7 @@ def _v1(buf: bytes) -> Optional[tuple[ProxyHeader, int]]:
         raise _proxy_corrupt("a v1 header is ASCII") from None
     family = parts[1] if len(parts) > 1 else ""
     if family == "UNKNOWN":
-        return ProxyHeader(1, "PROXY", "UNKNOWN", None, None, []), end + 2
+        return ProxyHeader(1, "PROXY", "UNKNOWN", None, None, [], buf[: end + 2]), end + 2
     if family not in ("TCP4", "TCP6"):
         raise _proxy_corrupt(f"unknown v1 family {family!r}")
     if len(parts) != 6:
@@ -976,8 +980,9 @@ def _v1(buf: bytes) -> Optional[tuple[ProxyHeader, int]]:
     except ValueError as exc:
         raise _proxy_corrupt(f"bad {family} address: {exc}") from None
     header = ProxyHeader(
-        1, "PROXY", family, (source, _port(parts[4])), (destination, _port(parts[5])), []
-    )
+        1, "PROXY", family, (source, _port(parts[4])), (destination, _port(parts[5])), [],
+        buf[: end + 2],
+    )  # fmt: skip
     return header, end + 2
 
 
@@ -1015,7 +1020,7 @@ def _v2(buf: bytes) -> Optional[tuple[ProxyHeader, int]]:
         length = int.from_bytes(rest[1:3], "big")
         tlvs.append((rest[0], rest[3 : 3 + length]))
         rest = rest[3 + length :]
-    return ProxyHeader(2, command, family, source, destination, tlvs), total
+    return ProxyHeader(2, command, family, source, destination, tlvs, buf[:total]), total
 
 
 def parse_proxy_header(buf: bytes) -> Optional[tuple[ProxyHeader, int]]:

@@ -588,7 +588,7 @@ def test_proxy_headers(fk: ModuleType, wire: bytes, header: tuple[Any, ...]) -> 
         got = []
         for piece in pieces:
             got += dec.decode(piece)
-        assert got == [P.ProxyHeader(*header)]
+        assert got == [P.ProxyHeader(*header)._replace(raw=wire)] and bytes(got[0]) == wire
         assert dec.done and dec.buffered == len(after)
         dec.feed_eof()  # what follows is the next protocol's: no error
         assert dec.detach() == after and dec.buffered == 0 and not dec.done
@@ -768,3 +768,34 @@ def test_json_long_text_in_small_pieces_is_linear(fk: ModuleType) -> None:
 
     whole, pieces = min(run(len(text)) for _ in range(3)), min(run(512) for _ in range(2))
     assert pieces < 100 * whole + 0.2, (whole, pieces)  # rescanning: ~900 times slower
+
+
+def proxy_headers() -> st.SearchStrategy[bytes]:
+    """PROXY headers, v1 and v2 (with TLVs), and now and then bytes that are not one."""
+    import ipaddress
+
+    v4 = st.integers(0, 2**32 - 1).map(lambda n: str(ipaddress.IPv4Address(n)))
+    port = st.integers(0, 65535)
+    v1 = st.tuples(v4, v4, port, port).map(
+        lambda t: b"PROXY TCP4 %s %s %d %d\r\n" % (t[0].encode(), t[1].encode(), t[2], t[3])
+    )
+    tlv = st.tuples(st.integers(0, 255), st.binary(max_size=6)).map(
+        lambda t: bytes([t[0]]) + len(t[1]).to_bytes(2, "big") + t[1]
+    )
+    v2 = st.tuples(st.binary(min_size=12, max_size=12), st.lists(tlv, max_size=3)).map(
+        lambda t: P.PROXY_V2_SIGNATURE + b"\x21\x11"
+        + (len(t[0]) + sum(map(len, t[1]))).to_bytes(2, "big") + t[0] + b"".join(t[1])
+    )  # fmt: skip
+    return st.one_of(v1, v2, st.binary(min_size=1, max_size=20))
+
+
+@given(proxy_headers(), st.binary(max_size=20), st.data())
+def test_proxy_split_invariance_through_framekit_testing(
+    header: bytes, after: bytes, data: st.DataObject
+) -> None:
+    """Any split gives the same header (its raw bytes) or error, in both builds (one class)."""
+    wire = header + after
+    for module in IMPLEMENTATIONS.values():
+        events = assert_split_invariant(module.ProxyProtocolDecoder, wire, data.draw(splits(wire)))
+        if wire.startswith(b"PROXY TCP4 ") or wire.startswith(P.PROXY_V2_SIGNATURE + b"\x21"):
+            assert events == [header]
