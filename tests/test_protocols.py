@@ -346,23 +346,28 @@ def test_resp_large_string_arrives_in_pieces_with_linear_work(fk: ModuleType) ->
     assert len(calls) <= 8  # (of 257 reads) asked again only once the whole string is there
 
 
-def test_resp_large_aggregate_in_small_pieces_is_linear(fk: ModuleType) -> None:
+def _whole_and_in_pieces(make: Callable[[], Any], frame: bytes) -> tuple[float, float]:
+    """Seconds to decode the one-frame stream ``frame`` fed whole and in 512-byte pieces (best
+    of a few runs); each run must give back the frame."""
     import time
 
-    n = 40000 if fk.__name__.endswith("_core") else 10000  # 1 MB, or 260 kB for the twin
-    wire = b"*%d\r\n" % (3 * n) + b":12345\r\n$3\r\nabc\r\n*1\r\n+ok\r\n" * n
-
     def run(step: int) -> float:
-        dec = fk.RespDecoder()
+        dec = make()
         frames = []
         t = time.perf_counter()
-        for i in range(0, len(wire), step):
-            frames += dec.decode(wire[i : i + step])
+        for i in range(0, len(frame), step):
+            frames += dec.decode(frame[i : i + step])
         elapsed = time.perf_counter() - t
-        assert [bytes(f) for f in frames] == [wire]
+        assert [bytes(f) for f in frames] == [frame]
         return elapsed
 
-    whole, pieces = min(run(len(wire)) for _ in range(3)), min(run(512) for _ in range(2))
+    return min(run(len(frame)) for _ in range(3)), min(run(512) for _ in range(2))
+
+
+def test_resp_large_aggregate_in_small_pieces_is_linear(fk: ModuleType) -> None:
+    n = 40000 if fk.__name__.endswith("_core") else 10000  # 1 MB, or 260 kB for the twin
+    wire = b"*%d\r\n" % (3 * n) + b":12345\r\n$3\r\nabc\r\n*1\r\n+ok\r\n" * n
+    whole, pieces = _whole_and_in_pieces(fk.RespDecoder, wire)
     assert pieces < 100 * whole + 0.2, (whole, pieces)  # rescanning: ~700 times slower
 
 
@@ -751,22 +756,9 @@ def test_json_corruption(fk: ModuleType, wire: bytes, message: str) -> None:
 
 
 def test_json_long_text_in_small_pieces_is_linear(fk: ModuleType) -> None:
-    import time
-
     n = 15000 if fk.__name__.endswith("_core") else 3000  # 1.3 MB, or 270 kB for the twin
     text = json.dumps([{"k": "v" * 50, "n": [1, 2, {"x": None}]}] * n).encode()
-
-    def run(step: int) -> float:
-        dec = fk.JsonStreamDecoder()
-        frames = []
-        t = time.perf_counter()
-        for i in range(0, len(text), step):
-            frames += dec.decode(text[i : i + step])
-        elapsed = time.perf_counter() - t
-        assert [bytes(f) for f in frames] == [text]
-        return elapsed
-
-    whole, pieces = min(run(len(text)) for _ in range(3)), min(run(512) for _ in range(2))
+    whole, pieces = _whole_and_in_pieces(fk.JsonStreamDecoder, text)
     assert pieces < 100 * whole + 0.2, (whole, pieces)  # rescanning: ~900 times slower
 
 
