@@ -95,6 +95,7 @@ cdef extern from "_memory.h":
         char *dst, const char *src, Py_ssize_t len, const int64_t *pairs, Py_ssize_t count,
         Py_ssize_t size, uint64_t *handles, uint64_t first) noexcept
     bint framekit_put(char *at, uint64_t bits, Py_ssize_t width, bint swap) noexcept
+    void framekit_prefetch(const void *p) noexcept
 
 
 cdef Py_ssize_t DEFAULT_READ_SIZE = C.DEFAULT_READ_SIZE

@@ -126,6 +126,22 @@ cdef class _Kernel:
         return (total, cut[0], cut[1])
 
 
+cdef inline void _prefetch_comma(const unsigned char *p, Py_ssize_t avail) noexcept:
+    """Start fetching the comma of the netstring at ``p``, if its length is there to read.
+
+    Its header sits in the cache line the previous comma came in; its comma, a frame's length
+    further on, is checked right after that header is read, and would otherwise stall the scan
+    on memory once a frame: netstrings of 1000 B framed 2.5x slower than octet-counted ones,
+    which read nothing past their header. A hint only: a wrong or cut-off length fetches
+    nothing useful and changes no answer."""
+    cdef Py_ssize_t k = 0, n = avail if avail < 12 else 12, size = 0
+    while k < n and 48 <= p[k] <= 57:
+        size = size * 10 + (p[k] - 48)
+        k += 1
+    # unconditional, whatever was read: gcc drops a prefetch behind a branch
+    framekit_prefetch(p + k + size + 1)
+
+
 cdef class NetstringRule(_Kernel):
     """djb's netstrings (_protocols.NetstringRule, in C)."""
 
@@ -154,6 +170,7 @@ cdef class NetstringRule(_Kernel):
                 return -total
             if p[total - 1] != 44:  # ','
                 return self._broken(NETSTRING_NO_COMMA, total - 1, p[total - 1])
+            _prefetch_comma(p + total, avail - total)
         cut[0] = start
         cut[1] = start + size
         return total
