@@ -1449,8 +1449,8 @@ cdef class RuleDecoder(_FrameDecoder):
                 return _cut(self._index_view, at, avail)
         return memoryview(PyBytes_FromStringAndSize(at, avail))
 
-    cdef Py_ssize_t _known(self, long long total, long long start, long long end,
-                           Py_ssize_t avail) noexcept:
+    cdef inline Py_ssize_t _known(self, long long total, long long start, long long end,
+                                  Py_ssize_t avail) noexcept:
         self._start = <Py_ssize_t>start
         self._trim = <Py_ssize_t>(total - end)
         if avail < total:

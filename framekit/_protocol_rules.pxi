@@ -126,6 +126,25 @@ cdef class _Kernel:
         return (total, cut[0], cut[1])
 
 
+cdef inline bint _plain_count(const unsigned char *p, Py_ssize_t avail, Py_ssize_t max_digits,
+                              unsigned char end_byte, Py_ssize_t *size,
+                              Py_ssize_t *digits) noexcept:
+    """The common case of _Kernel._count, inline: a count of 1 to ``max_digits`` digits, no
+    leading zero, then ``end_byte``, all within ``avail``. False for anything else, which
+    _count() then answers (undecided, or the corruption)."""
+    cdef Py_ssize_t k = 0, value = 0, n = avail if avail < max_digits else max_digits
+    if n == 0 or p[0] == 48:
+        return False
+    while k < n and 48 <= p[k] <= 57:
+        value = value * 10 + (p[k] - 48)
+        k += 1
+    if k == 0 or k == avail or p[k] != end_byte:
+        return False
+    size[0] = value
+    digits[0] = k
+    return True
+
+
 cdef inline void _prefetch_comma(const unsigned char *p, Py_ssize_t avail) noexcept:
     """Start fetching the comma of the netstring at ``p``, if its length is there to read.
 
@@ -156,13 +175,15 @@ cdef class NetstringRule(_Kernel):
     cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
                          Py_ssize_t *cut) noexcept:
         cdef Py_ssize_t size, digits, start, total
-        cdef int found = self._count(
-            p, avail, NETSTRING_DIGITS, 58, NETSTRING_NOT_A_NUMBER,
-            NETSTRING_LEADING_ZERO, NETSTRING_TOO_MANY_DIGITS, NETSTRING_NOT_A_NUMBER,
-            &size, &digits,
-        )
-        if found != 1:
-            return found
+        cdef int found
+        if not _plain_count(p, avail, NETSTRING_DIGITS, 58, &size, &digits):
+            found = self._count(
+                p, avail, NETSTRING_DIGITS, 58, NETSTRING_NOT_A_NUMBER,
+                NETSTRING_LEADING_ZERO, NETSTRING_TOO_MANY_DIGITS, NETSTRING_NOT_A_NUMBER,
+                &size, &digits,
+            )
+            if found != 1:
+                return found
         start = digits + 1
         total = start + size + 1
         if size <= self.max_payload:
@@ -185,12 +206,14 @@ cdef class OctetCountingRule(_Kernel):
     cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
                          Py_ssize_t *cut) noexcept:
         cdef Py_ssize_t size, digits
-        cdef int found = self._count(
-            p, avail, OCTET_DIGITS, 32, OCTET_NOT_A_COUNT, OCTET_LEADING_ZERO,
-            OCTET_TOO_MANY_DIGITS, OCTET_NO_SPACE, &size, &digits,
-        )
-        if found != 1:
-            return found
+        cdef int found
+        if not _plain_count(p, avail, OCTET_DIGITS, 32, &size, &digits):
+            found = self._count(
+                p, avail, OCTET_DIGITS, 32, OCTET_NOT_A_COUNT, OCTET_LEADING_ZERO,
+                OCTET_TOO_MANY_DIGITS, OCTET_NO_SPACE, &size, &digits,
+            )
+            if found != 1:
+                return found
         cut[0] = digits + 1
         cut[1] = digits + 1 + size
         return digits + 1 + size

@@ -90,6 +90,40 @@ def test_kernels_answer_as_the_pure_rules(kind: str, data: st.DataObject) -> Non
         )  # fmt: skip
 
 
+def _count_edges(end: bytes, max_digits: int) -> list[bytes]:
+    """Headers around the edges of a decimal count: its length, zeros, its end byte."""
+    out = []
+    for digits in (1, 2, max_digits - 1, max_digits, max_digits + 1):
+        for first in (b"0", b"1", b"9"):
+            count = first + b"7" * (digits - 1)
+            for tail in (b"", end, end + b"x" * 3, b"x", b"5" + end):
+                out.append(count + tail)
+    return [*out, end, end + b"1", b"", b"x" + end]
+
+
+@pytest.mark.skipif("cython" not in IMPLEMENTATIONS, reason="needs the compiled core")
+@pytest.mark.parametrize(
+    ("kind", "headers"),
+    [
+        ("netstring", _count_edges(b":", P.NETSTRING_DIGITS)),
+        ("octet", _count_edges(b" ", P.OCTET_DIGITS)),
+    ],
+)
+def test_count_kernels_answer_as_the_pure_rules_at_the_edges(
+    kind: str, headers: list[bytes]
+) -> None:
+    """The kernels read a well-formed count on an inline fast path and anything else on the
+    careful one: both must answer as the pure rule, at every length of count and prefix."""
+    core = IMPLEMENTATIONS["cython"]
+    for limit in (0, 5, 1 << 40):
+        cfg = {"limit": limit, "depth": 1}
+        ours, theirs = RULES[kind](core, cfg), RULES[kind](P, cfg)
+        for header in headers:
+            for cut in range(len(header) + 1):
+                wire = header[:cut]
+                assert _answer(ours, wire) == _answer(theirs, wire), (limit, wire)
+
+
 def _resumed(rule: Any, wire: bytes, cuts: list[int]) -> list[Any]:
     """The rule's answers for growing prefixes of ``wire``, asked as the engine asks: again
     (``resume``) after a ``-k`` answer, once at least ``k`` bytes are there."""
