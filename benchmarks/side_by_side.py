@@ -26,6 +26,8 @@ STREAMS = [
     ("length 4096 B", "framekit.LengthFieldDecoder()", "b'\\x00\\x00\\x10\\x00' + b'x' * 4096"),
     ("length 16 B copy", "framekit.LengthFieldDecoder(copy=True)",
      "b'\\x00\\x00\\x00\\x10' + b'x' * 16"),
+    ("varint 16 B", "framekit.VarintLengthDecoder()", "b'\\x10' + b'x' * 16"),
+    ("varint 300 B", "framekit.VarintLengthDecoder()", "b'\\xac\\x02' + b'x' * 300"),
     ("lines 16 B", "framekit.LineDecoder()", "b'x' * 14 + b'\\r\\n'"),
     ("lines 100 B", "framekit.LineDecoder()", "b'x' * 98 + b'\\r\\n'"),
     ("lines 1000 B", "framekit.LineDecoder()", "b'x' * 998 + b'\\r\\n'"),
