@@ -305,11 +305,6 @@ cdef class _FrameDecoder:
     cdef bint _discarding            # dropping a too-long delimited frame until its delimiter
     cdef Py_ssize_t _discarded       # bytes of it dropped so far
     # filled by _parse() for the error paths
-    cdef int _corruption
-    cdef int64_t _bad_total
-    cdef Py_ssize_t _bad_header_end
-    cdef uint64_t _huge_value
-    cdef Py_ssize_t _huge_header_end
     cdef bint _configured            # __init__ ran: a decoder made by __new__ alone takes nothing
     cdef Py_ssize_t _read_size       # get_buffer(-1)'s region, from recent reads
     cdef int _small_reads            # reads in a row that a smaller region would have held
@@ -380,25 +375,17 @@ cdef class _FrameDecoder:
         return 1
 
     cdef object _huge_length(self):
-        return int(self._huge_header_end) + int(self._huge_value) + self._adjustment_value()
-
-    cdef Py_ssize_t _adjustment_value(self) noexcept:
-        return 0
+        """The exact length of the frame _parse() answered PARSE_HUGE for (its rule's to say)."""
+        raise NotImplementedError
 
     cdef Py_ssize_t _huge_wire(self) noexcept:
         """The wire bytes of a frame found too long as PARSE_HUGE (PARSE_HUGE: all that come)."""
         return PARSE_HUGE
 
     cdef object _corrupt_error(self):
-        if self._corruption == SHORT_FRAME:
-            msg = C.msg_short_frame(self._bad_total, self._bad_header_end)
-        elif self._corruption == STRIP_PAST_END:
-            msg = C.msg_strip(self._start, self._bad_total)
-        elif self._corruption == VARINT_TOO_LONG:
-            msg = C.msg_varint_long(self._bad_header_end)
-        else:
-            msg = C.MSG_VARINT_64
-        return CorruptFrameError(msg)
+        """The CorruptFrameError of the frame _parse() answered PARSE_CORRUPT for (its rule's
+        to say)."""
+        raise NotImplementedError
 
     @property
     def pool(self):
@@ -1120,6 +1107,183 @@ cdef inline uint64_t _read_uint(const unsigned char *p, Py_ssize_t width, bint b
     return value
 
 
+@cython.final
+cdef class LengthFieldRule:
+    """LengthFieldDecoder's rule, in C (the twin's is _protocols.LengthFieldRule; both answer
+    alike, with the same messages): the frame at ``p`` is ``header_end + value + adjustment``
+    bytes, its length field ``width`` bytes at ``offset``."""
+
+    cdef readonly Py_ssize_t width
+    cdef readonly Py_ssize_t offset
+    cdef readonly Py_ssize_t header_end
+    cdef readonly Py_ssize_t adjustment
+    cdef readonly Py_ssize_t strip
+    cdef readonly Py_ssize_t start
+    cdef readonly bint big
+    cdef readonly Py_ssize_t max_total
+    cdef int _code                  # the corruption found: SHORT_FRAME or STRIP_PAST_END
+    cdef int64_t _total             # the frame length it concerns
+    cdef uint64_t _value            # the field of a frame too long to count (PARSE_HUGE)
+
+    def __init__(self, Py_ssize_t width, Py_ssize_t offset, Py_ssize_t adjustment,
+                 Py_ssize_t strip, bint big, Py_ssize_t max_total):
+        self.width = width
+        self.offset = offset
+        self.header_end = offset + width
+        self.adjustment = adjustment
+        self.strip = self.start = strip
+        self.big = big
+        self.max_total = max_total
+
+    def __repr__(self):
+        return P._rule_repr(self, ("width", "offset", "adjustment", "strip", "big", "max_total"))
+
+    cdef inline Py_ssize_t parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
+        """The frame's wire length, ``-n`` when the header needs ``n`` more bytes, PARSE_HUGE
+        or PARSE_CORRUPT (as _FrameDecoder._parse)."""
+        cdef Py_ssize_t header_end = self.header_end
+        if avail < header_end:
+            return avail - header_end
+        cdef uint64_t value = _read_uint(p + self.offset, self.width, self.big)
+        if value > VALUE_LIMIT:
+            self._value = value
+            return PARSE_HUGE
+        cdef Py_ssize_t total = header_end + <Py_ssize_t>value + self.adjustment
+        if total < header_end:
+            self._code = SHORT_FRAME
+            self._total = total
+            return PARSE_CORRUPT
+        # Too long is checked first (by the caller), as Netty does: such a frame is discarded
+        if self.strip > total and total <= self.max_total:
+            self._code = STRIP_PAST_END
+            self._total = total
+            return PARSE_CORRUPT
+        return total
+
+    cdef object error(self):
+        if self._code == SHORT_FRAME:
+            return CorruptFrameError(C.msg_short_frame(self._total, self.header_end))
+        return CorruptFrameError(C.msg_strip(self.strip, self._total))
+
+    cdef object huge_length(self):
+        return int(self.header_end) + int(self._value) + self.adjustment
+
+    def answer(self, buffer):
+        """parse() of the bytes of ``buffer``, from Python, as the twin's rule answers: a
+        length PARSE_HUGE stands for is the exact int; corruption is raised."""
+        cdef Py_buffer view
+        cdef Py_ssize_t total
+        _get_payload(buffer, &view)
+        try:
+            total = self.parse(<const unsigned char *>view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        if total == PARSE_CORRUPT:
+            raise self.error()
+        if total == PARSE_HUGE:
+            return self.huge_length()
+        return total
+
+
+@cython.final
+cdef class VarintRule:
+    """VarintLengthDecoder's rule, in C (the twin's is _protocols.VarintRule): an unsigned
+    base-128 varint at ``offset``, at most ``max_length_bytes`` long."""
+
+    cdef readonly Py_ssize_t offset
+    cdef readonly Py_ssize_t adjustment
+    cdef readonly Py_ssize_t strip          # -1: where the varint ends
+    cdef readonly Py_ssize_t start          # where the last frame parsed is delivered from
+    cdef readonly Py_ssize_t max_length_bytes
+    cdef readonly Py_ssize_t max_total
+    cdef int _code                  # the corruption found
+    cdef int64_t _total             # the frame length it concerns
+    cdef Py_ssize_t _at             # where its varint ends (the strip, for STRIP_PAST_END)
+    cdef uint64_t _value            # the varint of a frame too long to count (PARSE_HUGE)
+
+    def __init__(self, Py_ssize_t offset, Py_ssize_t adjustment, Py_ssize_t strip,
+                 Py_ssize_t max_length_bytes, Py_ssize_t max_total):
+        self.offset = offset
+        self.adjustment = adjustment
+        self.strip = strip
+        self.start = 0
+        self.max_length_bytes = max_length_bytes
+        self.max_total = max_total
+
+    def __repr__(self):
+        return P._rule_repr(
+            self, ("offset", "adjustment", "strip", "max_length_bytes", "max_total")
+        )
+
+    cdef inline Py_ssize_t parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
+        cdef Py_ssize_t offset = self.offset
+        cdef Py_ssize_t i, header_end = 0, strip, total
+        cdef uint64_t value = 0, byte
+        cdef int shift = 0
+        if avail <= offset:
+            return avail - offset - 1
+        for i in range(self.max_length_bytes):
+            if offset + i >= avail:
+                return -1
+            byte = p[offset + i]
+            if shift == 63 and byte > 1:
+                self._code = VARINT_OVER_64
+                return PARSE_CORRUPT
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                header_end = offset + i + 1
+                break
+            shift += 7
+        else:
+            self._code = VARINT_TOO_LONG
+            return PARSE_CORRUPT
+        if value > VALUE_LIMIT:
+            self._value = value
+            self._at = header_end
+            return PARSE_HUGE
+        total = header_end + <Py_ssize_t>value + self.adjustment
+        if total < header_end:
+            self._code = SHORT_FRAME
+            self._total = total
+            self._at = header_end
+            return PARSE_CORRUPT
+        strip = header_end if self.strip < 0 else self.strip
+        if strip > total and total <= self.max_total:  # too long is checked first
+            self._code = STRIP_PAST_END
+            self._total = total
+            self._at = strip
+            return PARSE_CORRUPT
+        self.start = strip
+        return total
+
+    cdef object error(self):
+        if self._code == SHORT_FRAME:
+            return CorruptFrameError(C.msg_short_frame(self._total, self._at))
+        if self._code == STRIP_PAST_END:
+            return CorruptFrameError(C.msg_strip(self._at, self._total))
+        if self._code == VARINT_TOO_LONG:
+            return CorruptFrameError(C.msg_varint_long(self.max_length_bytes))
+        return CorruptFrameError(C.MSG_VARINT_64)
+
+    cdef object huge_length(self):
+        return int(self._at) + int(self._value) + self.adjustment
+
+    def answer(self, buffer):
+        """parse() of the bytes of ``buffer``, from Python, as the twin's rule answers."""
+        cdef Py_buffer view
+        cdef Py_ssize_t total
+        _get_payload(buffer, &view)
+        try:
+            total = self.parse(<const unsigned char *>view.buf, view.len)
+        finally:
+            PyBuffer_Release(&view)
+        if total == PARSE_CORRUPT:
+            raise self.error()
+        if total == PARSE_HUGE:
+            return self.huge_length()
+        return total
+
+
 cdef class LengthFieldDecoder(_FrameDecoder):
     """Frames carrying their own length in a fixed-width unsigned integer field (Netty's
     ``LengthFieldBasedFrameDecoder``).
@@ -1135,12 +1299,7 @@ cdef class LengthFieldDecoder(_FrameDecoder):
         +--------+----------------+      +----------------+
     """
 
-    cdef Py_ssize_t _width
-    cdef Py_ssize_t _offset
-    cdef Py_ssize_t _header_end
-    cdef Py_ssize_t _adjustment
-    cdef Py_ssize_t _strip
-    cdef bint _big
+    cdef LengthFieldRule _rule
 
     def __init__(
         self,
@@ -1164,13 +1323,8 @@ cdef class LengthFieldDecoder(_FrameDecoder):
             max_frame_length,
         )
         self._setup(max_len, bool(fail_fast), bool(copy), pool)
-        self._width = width
-        self._offset = offset
-        self._header_end = offset + width
-        self._adjustment = adjustment
-        self._strip = strip
+        self._rule = LengthFieldRule(width, offset, adjustment, strip, big, self._max_total)
         self._start = strip
-        self._big = big
         self._config = (  # for repr()
             ("length_field_length", length_field_length),
             ("length_field_offset", length_field_offset),
@@ -1183,33 +1337,17 @@ cdef class LengthFieldDecoder(_FrameDecoder):
             ("pool", pool),
         )
 
-    cdef Py_ssize_t _adjustment_value(self) noexcept:
-        return self._adjustment
-
     cdef Py_ssize_t _least_frame(self) noexcept:
-        return self._header_end if self._header_end > 0 else 1
+        return self._rule.header_end if self._rule.header_end > 0 else 1
 
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
-        cdef Py_ssize_t header_end = self._header_end
-        if avail < header_end:
-            return avail - header_end
-        cdef uint64_t value = _read_uint(p + self._offset, self._width, self._big)
-        if value > VALUE_LIMIT:
-            self._huge_value = value
-            self._huge_header_end = header_end
-            return PARSE_HUGE
-        cdef Py_ssize_t total = header_end + <Py_ssize_t>value + self._adjustment
-        if total < header_end:
-            self._corruption = SHORT_FRAME
-            self._bad_total = total
-            self._bad_header_end = header_end
-            return PARSE_CORRUPT
-        # Too long is checked first (by the caller), as Netty does: such a frame is discarded
-        if self._strip > total and total <= self._max_total:
-            self._corruption = STRIP_PAST_END
-            self._bad_total = total
-            return PARSE_CORRUPT
-        return total
+        return self._rule.parse(p, avail)
+
+    cdef object _huge_length(self):
+        return self._rule.huge_length()
+
+    cdef object _corrupt_error(self):
+        return self._rule.error()
 
 
 cdef class VarintLengthDecoder(_FrameDecoder):
@@ -1224,10 +1362,7 @@ cdef class VarintLengthDecoder(_FrameDecoder):
     Options as in :class:`LengthFieldDecoder`; ``header_end`` is where the varint ends.
     """
 
-    cdef Py_ssize_t _offset
-    cdef Py_ssize_t _adjustment
-    cdef Py_ssize_t _strip
-    cdef Py_ssize_t _max_length_bytes
+    cdef VarintRule _rule
 
     def __init__(
         self,
@@ -1249,10 +1384,7 @@ cdef class VarintLengthDecoder(_FrameDecoder):
             max_frame_length,
         )
         self._setup(max_len, bool(fail_fast), bool(copy), pool)
-        self._offset = offset
-        self._adjustment = adjustment
-        self._strip = strip
-        self._max_length_bytes = nbytes
+        self._rule = VarintRule(offset, adjustment, strip, nbytes, self._max_total)
         self._config = (  # for repr()
             ("length_field_offset", length_field_offset),
             ("length_adjustment", length_adjustment),
@@ -1264,49 +1396,16 @@ cdef class VarintLengthDecoder(_FrameDecoder):
             ("pool", pool),
         )
 
-    cdef Py_ssize_t _adjustment_value(self) noexcept:
-        return self._adjustment
-
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
-        cdef Py_ssize_t offset = self._offset
-        cdef Py_ssize_t i, header_end = 0, strip, total
-        cdef uint64_t value = 0, byte
-        cdef int shift = 0
-        if avail <= offset:
-            return avail - offset - 1
-        for i in range(self._max_length_bytes):
-            if offset + i >= avail:
-                return -1
-            byte = p[offset + i]
-            if shift == 63 and byte > 1:
-                self._corruption = VARINT_OVER_64
-                return PARSE_CORRUPT
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                header_end = offset + i + 1
-                break
-            shift += 7
-        else:
-            self._corruption = VARINT_TOO_LONG
-            self._bad_header_end = self._max_length_bytes
-            return PARSE_CORRUPT
-        if value > VALUE_LIMIT:
-            self._huge_value = value
-            self._huge_header_end = header_end
-            return PARSE_HUGE
-        total = header_end + <Py_ssize_t>value + self._adjustment
-        if total < header_end:
-            self._corruption = SHORT_FRAME
-            self._bad_total = total
-            self._bad_header_end = header_end
-            return PARSE_CORRUPT
-        strip = header_end if self._strip < 0 else self._strip
-        self._start = strip
-        if strip > total and total <= self._max_total:  # too long is checked first
-            self._corruption = STRIP_PAST_END
-            self._bad_total = total
-            return PARSE_CORRUPT
+        cdef Py_ssize_t total = self._rule.parse(p, avail)
+        self._start = self._rule.start
         return total
+
+    cdef object _huge_length(self):
+        return self._rule.huge_length()
+
+    cdef object _corrupt_error(self):
+        return self._rule.error()
 
 
 include "_protocol_rules.pxi"

@@ -1,10 +1,11 @@
-"""The framing rules of protocols (SPEC §8): netstrings, syslog octet counting, Redis' RESP.
+"""Framing rules in plain Python: the length fields' and the protocols' (SPEC §8: netstrings,
+syslog octet counting, Redis' RESP, WebSocket, chunked bodies, JSON texts, PROXY headers).
 
-Each rule is written here in plain Python, as a rule for ``RuleDecoder`` (SPEC §7): it is what the
-pure twin runs. The compiled core has a C kernel of each (``_protocol_rules.pxi``) that answers
-exactly alike, with the same messages (made here); tests/test_protocols.py checks the two against
-each other on random bytes. The engine around them (storage, frame lifetime, oversized frames,
-end of stream, ``get_buffer``, ``pool=``) is the one every decoder has.
+Each protocol's rule is written here in plain Python, as a rule for ``RuleDecoder`` (SPEC §7):
+it is what the pure twin runs. The compiled core has a C kernel of each (``_protocol_rules.pxi``)
+that answers exactly alike, with the same messages (made here); tests/test_protocols.py checks
+the two against each other on random bytes. The engine around them (storage, frame lifetime,
+oversized frames, end of stream, ``get_buffer``, ``pool=``) is the one every decoder has.
 
 A rule answers ``None`` (it cannot tell yet), ``-k`` (the frame needs ``k`` bytes in all; ask
 again then) or ``(n, start, end)``; it raises ``CorruptFrameError`` naming the rule broken.
@@ -14,10 +15,21 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import struct
 from collections.abc import Iterable
-from typing import Any, NamedTuple, Optional, Union
+from typing import Any, Callable, Literal, NamedTuple, Optional, Union
 
-from ._contract import BytesLike, KiB, MiB, check_max_frame_length, msg_not_buffer
+from ._contract import (
+    MSG_VARINT_64,
+    BytesLike,
+    KiB,
+    MiB,
+    check_max_frame_length,
+    msg_not_buffer,
+    msg_short_frame,
+    msg_strip,
+    msg_varint_long,
+)
 from .errors import CorruptFrameError, IncompleteFrameError
 
 Answer = Union[None, int, tuple[int, int, int]]
@@ -141,6 +153,131 @@ def _broken(code: int, at: int, value: int = 0) -> CorruptFrameError:
 
 def _window(buf: memoryview, i: int, size: int) -> bytes:
     return bytes(buf[i : i + size])
+
+
+# --- length fields (LengthFieldDecoder, VarintLengthDecoder) ------------------------------------
+#
+# These two rules are the engine's own kind (``parse(buf, pos, end)``, as the twin's decoders
+# call it): the wire length of the frame at ``pos`` (any size: one too long is the engine's to
+# report), ``-n`` when its header needs ``n`` more bytes, CorruptFrameError raised. The core has
+# each as a C kernel (_core.pyx) with the same answers and messages; ``answer(buffer)`` calls
+# either from Python, and tests/test_length_field.py compares the two on random bytes.
+
+
+class LengthFieldRule:
+    """A fixed-width unsigned length field ``width`` bytes wide at ``offset``: the frame is
+    ``offset + width + value + adjustment`` bytes; its delivered bytes begin at ``strip``."""
+
+    __slots__ = (
+        "_byteorder",
+        "_unpack",
+        "adjustment",
+        "big",
+        "header_end",
+        "max_total",
+        "offset",
+        "start",
+        "strip",
+        "width",
+    )
+
+    def __init__(
+        self, width: int, offset: int, adjustment: int, strip: int, big: bool, max_total: int
+    ) -> None:
+        self.width = width
+        self.offset = offset
+        self.header_end = offset + width
+        self.adjustment = adjustment
+        self.strip = self.start = strip
+        self.big = big
+        self.max_total = max_total
+        self._byteorder: Literal["big", "little"] = "big" if big else "little"
+        code = {1: "B", 2: "H", 4: "I", 8: "Q"}.get(width)
+        self._unpack: Optional[Callable[[Any, int], tuple[int]]] = (
+            None if code is None else struct.Struct((">" if big else "<") + code).unpack_from
+        )
+
+    def __repr__(self) -> str:
+        return _rule_repr(self, ("width", "offset", "adjustment", "strip", "big", "max_total"))
+
+    def parse(self, buf: Any, pos: int, end: int) -> int:
+        header_end = self.header_end
+        if end - pos < header_end:
+            return end - pos - header_end
+        at = pos + self.offset
+        if self._unpack is not None:
+            value: int = self._unpack(buf, at)[0]
+        else:
+            value = int.from_bytes(buf[at : at + self.width], self._byteorder)
+        total = header_end + value + self.adjustment
+        if total < header_end:
+            raise CorruptFrameError(msg_short_frame(total, header_end))
+        if self.strip > total and total <= self.max_total:  # too long is checked first
+            raise CorruptFrameError(msg_strip(self.strip, total))
+        return total
+
+    def answer(self, buffer: Any) -> int:
+        """``parse()`` of the bytes of ``buffer``, from Python."""
+        return self.parse(buffer, 0, len(buffer))
+
+
+class VarintRule:
+    """An unsigned base-128 varint length at ``offset``, at most ``max_length_bytes`` long: the
+    frame is ``header_end + value + adjustment`` bytes, where the varint ends at ``header_end``;
+    its delivered bytes begin at ``strip`` (``-1``: at ``header_end``), which ``parse()`` leaves
+    in ``start``."""
+
+    __slots__ = ("adjustment", "max_length_bytes", "max_total", "offset", "start", "strip")
+
+    def __init__(
+        self, offset: int, adjustment: int, strip: int, max_length_bytes: int, max_total: int
+    ) -> None:
+        self.offset = offset
+        self.adjustment = adjustment
+        self.strip = strip
+        self.start = 0
+        self.max_length_bytes = max_length_bytes
+        self.max_total = max_total
+
+    def __repr__(self) -> str:
+        return _rule_repr(self, ("offset", "adjustment", "strip", "max_length_bytes", "max_total"))
+
+    def parse(self, buf: Any, pos: int, end: int) -> int:
+        p = pos + self.offset
+        if p >= end:
+            return end - p - 1
+        value = 0
+        shift = 0
+        for i in range(self.max_length_bytes):
+            if p + i >= end:
+                return -1
+            byte: int = buf[p + i]
+            if shift == 63 and byte > 1:
+                raise CorruptFrameError(MSG_VARINT_64)
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                header_end = self.offset + i + 1
+                break
+            shift += 7
+        else:
+            raise CorruptFrameError(msg_varint_long(self.max_length_bytes))
+        total = header_end + value + self.adjustment
+        if total < header_end:
+            raise CorruptFrameError(msg_short_frame(total, header_end))
+        strip = header_end if self.strip < 0 else self.strip
+        if strip > total and total <= self.max_total:  # too long is checked first
+            raise CorruptFrameError(msg_strip(strip, total))
+        self.start = strip
+        return total
+
+    def answer(self, buffer: Any) -> int:
+        """``parse()`` of the bytes of ``buffer``, from Python."""
+        return self.parse(buffer, 0, len(buffer))
+
+
+def _rule_repr(rule: object, names: tuple[str, ...]) -> str:
+    args = ", ".join(f"{name}={getattr(rule, name)!r}" for name in names)
+    return f"{type(rule).__name__}({args})"
 
 
 # --- netstrings ---------------------------------------------------------------------------------

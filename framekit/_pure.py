@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
 from operator import add
-from typing import Any, Callable, Literal, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from . import _contract as C
 from . import _protocols as P
@@ -946,15 +946,8 @@ class LengthFieldDecoder(_FrameDecoder):
         +--------+----------------+      +----------------+
     """
 
-    __slots__ = (
-        "_adjustment",
-        "_byteorder",
-        "_header_end",
-        "_offset",
-        "_strip",
-        "_unpack",
-        "_width",
-    )
+    # _parse: the rule's own parse(), bound once (no call of a method in between, per frame)
+    __slots__ = ("_parse", "_rule")
 
     def __init__(
         self,
@@ -978,17 +971,9 @@ class LengthFieldDecoder(_FrameDecoder):
             max_frame_length,
         )
         super().__init__(max_len, fail_fast, copy, pool=pool)
-        self._width = width
-        self._offset = offset
-        self._header_end = offset + width
-        self._adjustment = adjustment
-        self._strip = strip
+        self._rule = P.LengthFieldRule(width, offset, adjustment, strip, big, self._max_total)
+        self._parse = self._rule.parse  # type: ignore[method-assign]
         self._start = strip
-        self._byteorder: Literal["big", "little"] = "big" if big else "little"
-        code = {1: "B", 2: "H", 4: "I", 8: "Q"}.get(width)
-        self._unpack = (
-            None if code is None else struct.Struct((">" if big else "<") + code).unpack_from
-        )
         self._config = (
             ("length_field_length", length_field_length),
             ("length_field_offset", length_field_offset),
@@ -1001,33 +986,18 @@ class LengthFieldDecoder(_FrameDecoder):
             ("pool", pool),
         )  # for repr()
 
-    def _parse(self, buf: _Buf, pos: int, end: int) -> int:
-        header_end = self._header_end
-        if end - pos < header_end:
-            return end - pos - header_end
-        at = pos + self._offset
-        if self._unpack is not None:
-            value: int = self._unpack(buf, at)[0]
-        else:
-            value = int.from_bytes(buf[at : at + self._width], self._byteorder)
-        total = header_end + value + self._adjustment
-        if total < header_end:
-            raise CorruptFrameError(C.msg_short_frame(total, header_end))
-        if self._strip > total and total <= self._max_total:  # too long is checked first
-            raise CorruptFrameError(C.msg_strip(self._strip, total))
-        return total
-
     def _cut_batch(
         self, buf: _Buf, view: memoryview, pos: int, end: int
     ) -> tuple[int, list[C.Frame]]:
-        unpack = self._unpack
+        rule = self._rule
+        unpack = rule._unpack
         frames: list[C.Frame] = []
         if unpack is None:
             return pos, frames
-        header_end = self._header_end
-        field = self._offset
-        base = header_end + self._adjustment  # total = base + value
-        strip = self._strip
+        header_end = rule.header_end
+        field = rule.offset
+        base = header_end + rule.adjustment  # total = base + value
+        strip = rule.strip
         smallest = max(header_end, strip)  # a shorter total is corrupt: next_frame() says so
         largest = self._max_total
         cut: Union[bytes, memoryview] = view
@@ -1064,7 +1034,7 @@ class VarintLengthDecoder(_FrameDecoder):
     Options as in :class:`LengthFieldDecoder`; ``header_end`` is where the varint ends.
     """
 
-    __slots__ = ("_adjustment", "_max_length_bytes", "_offset", "_strip")
+    __slots__ = ("_rule",)
 
     def __init__(
         self,
@@ -1086,10 +1056,7 @@ class VarintLengthDecoder(_FrameDecoder):
             max_frame_length,
         )
         super().__init__(max_len, fail_fast, copy, pool=pool)
-        self._offset = offset
-        self._adjustment = adjustment
-        self._strip = strip
-        self._max_length_bytes = nbytes
+        self._rule = P.VarintRule(offset, adjustment, strip, nbytes, self._max_total)
         self._config = (
             ("length_field_offset", length_field_offset),
             ("length_adjustment", length_adjustment),
@@ -1102,31 +1069,9 @@ class VarintLengthDecoder(_FrameDecoder):
         )  # for repr()
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
-        p = pos + self._offset
-        if p >= end:
-            return end - p - 1
-        value = 0
-        shift = 0
-        for i in range(self._max_length_bytes):
-            if p + i >= end:
-                return -1
-            byte = buf[p + i]
-            if shift == 63 and byte > 1:
-                raise CorruptFrameError(C.MSG_VARINT_64)
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                header_end = self._offset + i + 1
-                break
-            shift += 7
-        else:
-            raise CorruptFrameError(C.msg_varint_long(self._max_length_bytes))
-        total = header_end + value + self._adjustment
-        if total < header_end:
-            raise CorruptFrameError(C.msg_short_frame(total, header_end))
-        strip = header_end if self._strip < 0 else self._strip
-        if strip > total and total <= self._max_total:  # too long is checked first
-            raise CorruptFrameError(C.msg_strip(strip, total))
-        self._start = strip
+        rule = self._rule
+        total = rule.parse(buf, pos, end)
+        self._start = rule.start
         return total
 
 

@@ -4,11 +4,16 @@ every rule of SPEC §2 / §2.1, each against both implementations."""
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
 
 import pytest
+from conftest import IMPLEMENTATIONS
 from helpers import run_bytewise, run_decode, run_feed, run_recv
+from hypothesis import given
+from hypothesis import strategies as st
 
 from framekit import CorruptFrameError, FrameTooLongError, IncompleteFrameError
+from framekit import _protocols as P
 
 HW = b"HELLO, WORLD"
 
@@ -389,3 +394,99 @@ def test_buffered_counts_unreturned_bytes(fk: ModuleType) -> None:
     assert dec.buffered == 3
     dec.next_frame()
     assert dec.buffered == 0
+
+
+# --- the rules: the core's C kernels answer as the twin's Python ---------------------------------
+
+
+def _rule_outcome(rule: Any, wire: bytes) -> Any:
+    try:
+        return rule.answer(wire), rule.start
+    except CorruptFrameError as err:
+        return ("corrupt", str(err))
+
+
+_WIRES = st.one_of(
+    st.binary(max_size=24),
+    st.lists(st.sampled_from([0x00, 0x01, 0x7F, 0x80, 0x81, 0xFF]), max_size=24).map(bytes),
+)
+
+
+@pytest.mark.skipif("cython" not in IMPLEMENTATIONS, reason="needs the compiled core")
+@given(
+    width=st.sampled_from([1, 2, 3, 4, 5, 8]),
+    offset=st.integers(0, 3),
+    adjustment=st.integers(-12, 12),
+    strip=st.integers(0, 14),
+    big=st.booleans(),
+    max_total=st.sampled_from([0, 7, 30, 1 << 40]),
+    wire=_WIRES,
+)
+def test_length_field_kernel_answers_as_the_pure_rule(
+    width: int, offset: int, adjustment: int, strip: int, big: bool, max_total: int, wire: bytes
+) -> None:
+    core = IMPLEMENTATIONS["cython"]
+    args = (width, offset, adjustment, strip, big, max_total)
+    ours, theirs = core.LengthFieldRule(*args), P.LengthFieldRule(*args)
+    assert _rule_outcome(ours, wire) == _rule_outcome(theirs, wire), (args, wire)
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.skipif("cython" not in IMPLEMENTATIONS, reason="needs the compiled core")
+@given(
+    offset=st.integers(0, 3),
+    adjustment=st.integers(-12, 12),
+    strip=st.integers(-1, 14),
+    max_length_bytes=st.integers(1, 10),
+    max_total=st.sampled_from([0, 7, 30, 1 << 40]),
+    wire=_WIRES,
+)
+def test_varint_kernel_answers_as_the_pure_rule(
+    offset: int, adjustment: int, strip: int, max_length_bytes: int, max_total: int, wire: bytes
+) -> None:
+    core = IMPLEMENTATIONS["cython"]
+    args = (offset, adjustment, strip, max_length_bytes, max_total)
+    ours, theirs = core.VarintRule(*args), P.VarintRule(*args)
+    assert _rule_outcome(ours, wire) == _rule_outcome(theirs, wire), (args, wire)
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.skipif("cython" not in IMPLEMENTATIONS, reason="needs the compiled core")
+@pytest.mark.parametrize(
+    "wire",
+    [
+        b"\xff" * 8,  # 2**64 - 1: past what the core counts in a Py_ssize_t
+        b"\x40" + b"\x00" * 7,  # 2**62, the last value it counts
+        b"\x40" + b"\x00" * 6 + b"\x01",
+    ],
+)
+def test_length_field_rules_agree_on_lengths_too_long_to_count(wire: bytes) -> None:
+    core = IMPLEMENTATIONS["cython"]
+    for adjustment in (-9, 0, 9):
+        args = (8, 0, adjustment, 0, True, 1 << 40)
+        expected = int.from_bytes(wire, "big") + 8 + adjustment
+        assert core.LengthFieldRule(*args).answer(wire) == expected
+        assert P.LengthFieldRule(*args).answer(wire) == expected
+    varint = b"\xff" * 9 + b"\x01"  # 2**64 - 1
+    assert core.VarintRule(0, 0, -1, 10, 1 << 40).answer(varint) == (1 << 64) - 1 + 10
+    assert P.VarintRule(0, 0, -1, 10, 1 << 40).answer(varint) == (1 << 64) - 1 + 10
+
+
+@pytest.mark.skipif("cython" not in IMPLEMENTATIONS, reason="needs the compiled core")
+def test_length_rules_agree_at_the_edges_of_max_total_and_strip() -> None:
+    """Too long is checked before a strip past the end: around max_total, both rules say alike
+    which a frame is (a frame exactly max_total long is not too long)."""
+    core = IMPLEMENTATIONS["cython"]
+    seen = set()
+    for value in range(0, 12):
+        for strip in range(0, 14):
+            for max_total in (0, 2, 5, 9, 13):
+                field = bytes([value, 0x80 | value, value])  # as a 1-byte field; and a varint
+                for name, args in (
+                    ("LengthFieldRule", (1, 0, 0, strip, True, max_total)),
+                    ("VarintRule", (0, 0, strip, 3, max_total)),
+                ):
+                    outcome = _rule_outcome(getattr(core, name)(*args), field)
+                    assert outcome == _rule_outcome(getattr(P, name)(*args), field), (name, args)
+                    seen.add(outcome[0] if outcome[0] == "corrupt" else "frame")
+    assert seen == {"corrupt", "frame"}
