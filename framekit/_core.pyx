@@ -1886,6 +1886,140 @@ cdef extern from *:
     Py_ssize_t framekit_find(const char *hay, Py_ssize_t n, const char *needle, Py_ssize_t m) noexcept
 
 
+@cython.final
+cdef class DelimiterRule:
+    """DelimiterDecoder's rule, in C (the twin's is _protocols.DelimiterRule; both answer alike):
+    the frame ends at the earliest delimiter, the longest where several end there, once none
+    that starts earlier, or there and is longer, may still be arriving."""
+
+    cdef readonly tuple delimiters      # bytes objects: they own the memory search() reads
+    cdef readonly Py_ssize_t longest
+
+    def __cinit__(self, tuple delimiters not None):
+        # (in __cinit__: no DelimiterRule exists without its delimiters, even one made by
+        # __new__ alone)
+        if not delimiters or not all(type(d) is bytes and d for d in delimiters):
+            raise TypeError("DelimiterRule needs a tuple of non-empty bytes delimiters")
+        self.delimiters = delimiters
+        self.longest = max(len(d) for d in delimiters)
+
+    def __repr__(self):
+        return f"DelimiterRule({self.delimiters!r})"
+
+    cdef inline bint _arriving(self, const unsigned char *p, Py_ssize_t n) noexcept:
+        """Whether the last ``n`` bytes at ``p`` are a proper prefix of a delimiter."""
+        cdef bytes d
+        for d in self.delimiters:
+            if PyBytes_GET_SIZE(d) > n and memcmp(PyBytes_AS_STRING(d), p, n) == 0:
+                return True
+        return False
+
+    cdef inline bint search(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t avail,
+                            bint eof, Py_ssize_t *found) noexcept:
+        """Search ``p[start:avail]``: True with the delimiter that ends the frame at
+        ``found[0]`` (``found[1]`` bytes long), or False with where one may still be arriving
+        at ``found[0]`` (``avail``: nowhere)."""
+        cdef Py_ssize_t match = -1, length = 0, at, limit, q, first
+        cdef Py_ssize_t cap = self._reach(p, start, avail)
+        cdef bytes d
+        for d in self.delimiters:
+            limit = cap if match < 0 else min(cap, match + PyBytes_GET_SIZE(d))
+            at = framekit_find(
+                <const char *>p + start, limit - start, PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d)
+            )
+            if at >= 0:
+                at += start
+                if match < 0 or at < match or (at == match and PyBytes_GET_SIZE(d) > length):
+                    match = at
+                    length = PyBytes_GET_SIZE(d)
+        first = match if match >= 0 else avail
+        if not eof:
+            q = max(start, avail - self.longest + 1)
+            while q <= first and q < avail:
+                if self._arriving(p + q, avail - q):
+                    found[0] = q
+                    found[1] = 0
+                    return False
+                q += 1
+        found[0] = first
+        found[1] = length
+        return match >= 0
+
+    cdef Py_ssize_t _reach(self, const unsigned char *p, Py_ssize_t start,
+                           Py_ssize_t avail) noexcept:
+        """How far the search for each delimiter must look (_protocols.DelimiterRule._reach):
+        past the end of the first occurrence of any, found in windows that double in size."""
+        cdef Py_ssize_t width = DELIMITER_WINDOW, at, found
+        cdef bytes d
+        if len(self.delimiters) == 1:
+            return avail  # (its search stops at its first occurrence)
+        while start + width < avail:
+            found = -1
+            for d in self.delimiters:
+                at = framekit_find(<const char *>p + start, width, PyBytes_AS_STRING(d),
+                                   PyBytes_GET_SIZE(d))
+                if at >= 0 and (found < 0 or at < found):
+                    found = at
+            if found >= 0:
+                return min(avail, start + found + self.longest)
+            width *= 2
+        return avail
+
+    def answer(self, buffer, Py_ssize_t start, bint eof):
+        """search() of the bytes of ``buffer``, from Python: ``(settled, at, length)``."""
+        return _search_answer(self, None, buffer, start, eof)
+
+
+@cython.final
+cdef class LineRule:
+    """LineDecoder's rule, in C: DelimiterRule((b"\\r\\n", b"\\n")) with one memchr for the
+    ``\\n``; ``\\r\\n`` when a ``\\r`` precedes it. A trailing ``\\r`` is the only ending that can
+    still be arriving, and only when no ``\\n`` was found."""
+
+    def __repr__(self):
+        return "LineRule()"
+
+    cdef inline bint search(self, const unsigned char *p, Py_ssize_t start, Py_ssize_t avail,
+                            bint eof, Py_ssize_t *found) noexcept:
+        cdef const unsigned char *nl = <const unsigned char *>memchr(p + start, 10, avail - start)
+        cdef Py_ssize_t at
+        if nl != NULL:
+            at = nl - p
+            if at > 0 and p[at - 1] == 13:
+                found[0] = at - 1
+                found[1] = 2
+            else:
+                found[0] = at
+                found[1] = 1
+            return True
+        found[0] = avail - 1 if avail > start and p[avail - 1] == 13 and not eof else avail
+        found[1] = 0
+        return False
+
+    def answer(self, buffer, Py_ssize_t start, bint eof):
+        """search() of the bytes of ``buffer``, from Python: ``(settled, at, length)``."""
+        return _search_answer(None, self, buffer, start, eof)
+
+
+cdef object _search_answer(DelimiterRule delimited, LineRule lines, object buffer,
+                           Py_ssize_t start, bint eof):
+    cdef Py_buffer view
+    cdef Py_ssize_t found[2]
+    cdef bint settled
+    _get_payload(buffer, &view)
+    try:
+        if not 0 <= start <= view.len:
+            raise ValueError(f"start={start} is not within the {view.len} bytes")
+        if delimited is not None:
+            settled = delimited.search(<const unsigned char *>view.buf, start, view.len, eof,
+                                       found)
+        else:
+            settled = lines.search(<const unsigned char *>view.buf, start, view.len, eof, found)
+    finally:
+        PyBuffer_Release(&view)
+    return (settled, found[0], found[1])
+
+
 cdef class DelimiterDecoder(_FrameDecoder):
     """Frames ending at a delimiter (Netty's ``DelimiterBasedFrameDecoder``, made exact).
 
@@ -1904,9 +2038,10 @@ cdef class DelimiterDecoder(_FrameDecoder):
     the delimiter are discarded as they arrive and decoding resumes after it.
     """
 
-    cdef tuple _delimiters          # bytes objects: they own the memory _parse reads
+    cdef tuple _delimiters          # bytes objects: they own the memory _complete() reads
     cdef Py_ssize_t _longest
     cdef bint _strip_delimiter
+    cdef DelimiterRule _rule
 
     def __init__(
         self,
@@ -1923,7 +2058,8 @@ cdef class DelimiterDecoder(_FrameDecoder):
         self._setup(max_len, bool(fail_fast), bool(copy), pool)
         self._max_total = C.MAX_FRAME_LENGTH_LIMIT * 2  # the content is bounded, in _parse
         self._strip_delimiter = bool(strip_delimiter)
-        self._longest = max(len(d) for d in self._delimiters)
+        self._rule = DelimiterRule(self._delimiters)
+        self._longest = self._rule.longest
         self._config = (  # for repr()
             ("delimiters", C.shown_delimiters(self._delimiters)),
             ("strip_delimiter", strip_delimiter),
@@ -1933,59 +2069,28 @@ cdef class DelimiterDecoder(_FrameDecoder):
             ("pool", pool),
         )
 
-    cdef inline bint _arriving(self, const unsigned char *p, Py_ssize_t n) noexcept:
-        """Whether the last ``n`` bytes at ``p`` are a proper prefix of a delimiter."""
-        cdef bytes d
-        for d in self._delimiters:
-            if PyBytes_GET_SIZE(d) > n and memcmp(PyBytes_AS_STRING(d), p, n) == 0:
-                return True
-        return False
-
-    cdef Py_ssize_t _settle(self, Py_ssize_t first, bint settled, Py_ssize_t match,
-                            Py_ssize_t length) noexcept:
-        """_parse's decision, once it knows the earliest complete delimiter (``match``, of
-        ``length`` bytes, if ``settled``) or the first place one may still start (``first``)."""
+    cdef inline Py_ssize_t _settle(self, bint settled, Py_ssize_t at, Py_ssize_t length) noexcept:
+        """_parse's decision on the rule's answer: the delimiter that ends the frame at ``at``
+        (``length`` bytes), if ``settled``; else where one may still be arriving."""
         if not settled:
             if self._eof:
                 return -1
-            self._scanned = first
-            if first > (0 if self._discarding else self._max_frame_length):
-                self._droppable = first
+            self._scanned = at
+            if at > (0 if self._discarding else self._max_frame_length):
+                self._droppable = at
                 return PARSE_OVERSIZED
             return -1
-        if not self._discarding and match > self._max_frame_length:
-            self._droppable = match
+        if not self._discarding and at > self._max_frame_length:
+            self._droppable = at
             return PARSE_OVERSIZED
         self._delimiter_length = length
         self._trim = length if self._strip_delimiter else 0
-        return match + length
+        return at + length
 
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
-        cdef Py_ssize_t start = self._scanned
-        cdef Py_ssize_t match = -1, length = 0, at, limit, q, first
-        cdef bint settled
-        cdef bytes d
-        for d in self._delimiters:
-            limit = avail if match < 0 else min(avail, match + PyBytes_GET_SIZE(d))
-            at = framekit_find(
-                <const char *>p + start, limit - start, PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d)
-            )
-            if at >= 0:
-                at += start
-                if match < 0 or at < match or (at == match and PyBytes_GET_SIZE(d) > length):
-                    match = at
-                    length = PyBytes_GET_SIZE(d)
-        settled = match >= 0
-        first = match if settled else avail
-        if not self._eof:
-            q = max(start, avail - self._longest + 1)
-            while q <= first and q < avail:
-                if self._arriving(p + q, avail - q):
-                    first = q
-                    settled = False
-                    break
-                q += 1
-        return self._settle(first, settled, match, length)
+        cdef Py_ssize_t found[2]
+        cdef bint settled = self._rule.search(p, self._scanned, avail, self._eof, found)
+        return self._settle(settled, found[0], found[1])
 
     cdef Py_ssize_t _complete(self, const char *data, Py_ssize_t pos, Py_ssize_t n) except -1:
         # Copy the incomplete frame's rest: through the first delimiter in ``data`` and room to
@@ -2040,6 +2145,8 @@ cdef class LineDecoder(DelimiterDecoder):
     A lone ``\\r`` ends nothing. ``max_frame_length`` bounds a line without its line ending.
     """
 
+    cdef LineRule _lines
+
     def __init__(
         self,
         *,
@@ -2058,6 +2165,7 @@ cdef class LineDecoder(DelimiterDecoder):
             copy=copy,
             pool=pool,
         )
+        self._lines = LineRule()
         self._config = (  # for repr()
             ("strip_delimiter", strip_delimiter),
             ("max_frame_length", max_frame_length),
@@ -2067,19 +2175,9 @@ cdef class LineDecoder(DelimiterDecoder):
         )
 
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
-        # One memchr for "\n"; "\r\n" when a "\r" precedes it. A trailing "\r" is the only
-        # delimiter that can still be arriving, and only when no "\n" was found.
-        cdef Py_ssize_t start = self._scanned
-        cdef const unsigned char *nl = <const unsigned char *>memchr(p + start, 10, avail - start)
-        cdef Py_ssize_t at
-        if nl != NULL:
-            at = nl - p
-            if at > 0 and p[at - 1] == 13:
-                return self._settle(at - 1, True, at - 1, 2)
-            return self._settle(at, True, at, 1)
-        if avail > start and p[avail - 1] == 13 and not self._eof:
-            return self._settle(avail - 1, False, -1, 0)
-        return self._settle(avail, False, -1, 0)
+        cdef Py_ssize_t found[2]
+        cdef bint settled = self._lines.search(p, self._scanned, avail, self._eof, found)
+        return self._settle(settled, found[0], found[1])
 
 
 cdef class DelimiterEncoder:

@@ -29,6 +29,7 @@ from ._contract import (
     msg_short_frame,
     msg_strip,
     msg_varint_long,
+    proper_prefixes,
 )
 from .errors import CorruptFrameError, IncompleteFrameError
 
@@ -273,6 +274,70 @@ class VarintRule:
     def answer(self, buffer: Any) -> int:
         """``parse()`` of the bytes of ``buffer``, from Python."""
         return self.parse(buffer, 0, len(buffer))
+
+
+#: the first window DelimiterRule looks for several delimiters in (bytes; both builds')
+DELIMITER_WINDOW = 64
+
+
+class DelimiterRule:
+    """Frames ending at the earliest occurrence of one of ``delimiters``, the longest where
+    several end there; while one that starts earlier, or there and is longer, may still be
+    arriving, nothing is settled (DelimiterDecoder's and LineDecoder's rule). What the decoder
+    makes of an answer (a frame too long, the end of stream) is the engine's."""
+
+    __slots__ = ("_prefixes", "delimiters", "longest")
+
+    def __init__(self, delimiters: tuple[bytes, ...]) -> None:
+        self.delimiters = delimiters
+        self.longest = max(map(len, delimiters))
+        self._prefixes = proper_prefixes(delimiters)
+
+    def __repr__(self) -> str:
+        return f"DelimiterRule({self.delimiters!r})"
+
+    def search(self, buf: Any, start: int, end: int, eof: bool) -> tuple[bool, int, int]:
+        """Search ``buf[start:end]`` (no delimiter ends before ``start``): ``(True, at,
+        length)`` for the delimiter that ends the frame; ``(False, at, 0)`` when none does yet,
+        ``at`` being where one may still be arriving (``end``: nowhere). At the end of stream
+        (``eof``) nothing more arrives."""
+        match = -1  # the earliest complete delimiter, and its length
+        length = 0
+        cap = self._reach(buf, start, end)
+        for d in self.delimiters:
+            at = buf.find(d, start, cap if match < 0 else min(cap, match + len(d)))
+            if at >= 0 and (match < 0 or at < match or (at == match and len(d) > length)):
+                match, length = at, len(d)
+        # where a delimiter may still be arriving: at or before the match, or at the end
+        if not eof:
+            prefixes = self._prefixes
+            for q in range(
+                max(start, end - self.longest + 1), min(end if match < 0 else match + 1, end)
+            ):
+                if bytes(buf[q:end]) in prefixes:
+                    return False, q, 0
+        if match < 0:
+            return False, end, 0
+        return True, match, length
+
+    def _reach(self, buf: Any, start: int, end: int) -> int:
+        """How far the search for each delimiter must look: past the end of the first
+        occurrence of any, found in windows from ``start`` that double in size. Looked for up
+        to ``end`` each, a delimiter that does not occur would have the whole buffer searched
+        again for every frame (quadratic in what one read brings)."""
+        width = DELIMITER_WINDOW
+        while len(self.delimiters) > 1 and start + width < end:
+            found: list[int] = [
+                at for d in self.delimiters if (at := buf.find(d, start, start + width)) >= 0
+            ]
+            if found:
+                return min(end, min(found) + self.longest)
+            width *= 2
+        return end
+
+    def answer(self, buffer: Any, start: int, eof: bool) -> tuple[bool, int, int]:
+        """``search()`` of the bytes of ``buffer``, from Python."""
+        return self.search(buffer, start, len(buffer), eof)
 
 
 def _rule_repr(rule: object, names: tuple[str, ...]) -> str:

@@ -1288,7 +1288,7 @@ class DelimiterDecoder(_FrameDecoder):
     the delimiter are discarded as they arrive and decoding resumes after it.
     """
 
-    __slots__ = ("_delimiters", "_longest", "_prefixes", "_strip_delimiter")
+    __slots__ = ("_delimiters", "_longest", "_rule", "_strip_delimiter")
 
     def __init__(
         self,
@@ -1306,8 +1306,8 @@ class DelimiterDecoder(_FrameDecoder):
             max_len, fail_fast, copy, max_total=C.MAX_FRAME_LENGTH_LIMIT * 2, pool=pool
         )
         self._strip_delimiter = bool(strip_delimiter)
-        self._longest = max(len(d) for d in self._delimiters)
-        self._prefixes = C.proper_prefixes(self._delimiters)
+        self._rule = P.DelimiterRule(self._delimiters)
+        self._longest = self._rule.longest
         self._config = (
             ("delimiters", C.shown_delimiters(self._delimiters)),
             ("strip_delimiter", strip_delimiter),
@@ -1318,37 +1318,22 @@ class DelimiterDecoder(_FrameDecoder):
         )  # for repr()
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
-        start = pos + self._scanned
-        match = -1  # the earliest complete delimiter, and its length
-        length = 0
-        for d in self._delimiters:
-            at = buf.find(d, start, end if match < 0 else min(end, match + len(d)))
-            if at >= 0 and (match < 0 or at < match or (at == match and len(d) > length)):
-                match, length = at, len(d)
-        # where a delimiter may still be arriving: at or before the match, or at the end
-        settled = match >= 0
-        first = match if settled else end
-        if not self._eof:
-            prefixes = self._prefixes
-            for q in range(max(start, end - self._longest + 1), min(first + 1, end)):
-                if bytes(buf[q:end]) in prefixes:
-                    first = q
-                    settled = False
-                    break
+        settled, at, length = self._rule.search(buf, pos + self._scanned, end, self._eof)
+        at -= pos
         if not settled:
             if self._eof:
                 return -1
-            self._scanned = first - pos
-            if first - pos > (0 if self._discarding else self._max_frame_length):
-                self._droppable = first - pos
+            self._scanned = at
+            if at > (0 if self._discarding else self._max_frame_length):
+                self._droppable = at
                 return _OVERSIZED
             return -1
-        if not self._discarding and match - pos > self._max_frame_length:
-            self._droppable = match - pos
+        if not self._discarding and at > self._max_frame_length:
+            self._droppable = at
             return _OVERSIZED
         self._delimiter_length = length
         self._trim = length if self._strip_delimiter else 0
-        return match - pos + length
+        return at + length
 
     def _cut_batch(
         self, buf: _Buf, view: memoryview, pos: int, end: int

@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import IMPLEMENTATIONS
 from test_adapters import run  # noqa: F401  (the fixture: asyncio and uvloop loops)
 
 import framekit
@@ -143,11 +144,27 @@ def test_every_public_class_works_or_refuses_with_type_error(fk: ModuleType) -> 
             obj.encode(b"abc")
         elif hasattr(obj, "acquire"):
             obj.acquire(10).release()
+        elif hasattr(obj, "answer"):  # a delimiter kernel: where the frame ends
+            assert obj.answer(b"ab\n", 0, False) == (True, 2, 1)
         elif callable(obj):  # a protocol's framing rule: an answer, or corrupt
             with contextlib.suppress(CorruptFrameError):
                 obj(b"*1\r\n")
         else:  # pragma: no cover - a new class: decide what "works" means for it
             raise AssertionError(f"{cls.__name__}() constructed: add a check for it")
+
+
+@pytest.mark.skipif("cython" not in IMPLEMENTATIONS, reason="the core's own kernels")
+def test_rule_kernels_made_without_init_answer_safely() -> None:
+    """The core's rule kernels are classes too: one made by __new__ alone either cannot be made
+    or answers without touching memory it does not have."""
+    core = IMPLEMENTATIONS["cython"]
+    with pytest.raises(TypeError):
+        core.DelimiterRule.__new__(core.DelimiterRule)
+    with pytest.raises(TypeError, match="non-empty bytes"):
+        core.DelimiterRule((b"",))
+    assert core.LengthFieldRule.__new__(core.LengthFieldRule).answer(b"\x05") == 0
+    with pytest.raises(CorruptFrameError, match="max_length_bytes=0"):
+        core.VarintRule.__new__(core.VarintRule).answer(b"\x05")
 
 
 def test_decoder_made_without_init_takes_nothing(fk: ModuleType) -> None:
