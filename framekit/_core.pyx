@@ -1894,6 +1894,7 @@ cdef class DelimiterRule:
 
     cdef readonly tuple delimiters      # bytes objects: they own the memory search() reads
     cdef readonly Py_ssize_t longest
+    cdef bint _several                  # more than one: each search is bounded (_reach)
 
     def __cinit__(self, tuple delimiters not None):
         # (in __cinit__: no DelimiterRule exists without its delimiters, even one made by
@@ -1902,6 +1903,7 @@ cdef class DelimiterRule:
             raise TypeError("DelimiterRule needs a tuple of non-empty bytes delimiters")
         self.delimiters = delimiters
         self.longest = max(len(d) for d in delimiters)
+        self._several = len(delimiters) > 1
 
     def __repr__(self):
         return f"DelimiterRule({self.delimiters!r})"
@@ -1920,7 +1922,7 @@ cdef class DelimiterRule:
         ``found[0]`` (``found[1]`` bytes long), or False with where one may still be arriving
         at ``found[0]`` (``avail``: nowhere)."""
         cdef Py_ssize_t match = -1, length = 0, at, limit, q, first
-        cdef Py_ssize_t cap = self._reach(p, start, avail)
+        cdef Py_ssize_t cap = self._reach(p, start, avail) if self._several else avail
         cdef bytes d
         for d in self.delimiters:
             limit = cap if match < 0 else min(cap, match + PyBytes_GET_SIZE(d))
@@ -1951,8 +1953,6 @@ cdef class DelimiterRule:
         past the end of the first occurrence of any, found in windows that double in size."""
         cdef Py_ssize_t width = DELIMITER_WINDOW, at, found
         cdef bytes d
-        if len(self.delimiters) == 1:
-            return avail  # (its search stops at its first occurrence)
         while start + width < avail:
             found = -1
             for d in self.delimiters:
