@@ -1171,18 +1171,7 @@ cdef class LengthFieldRule:
     def answer(self, buffer):
         """parse() of the bytes of ``buffer``, from Python, as the twin's rule answers: a
         length PARSE_HUGE stands for is the exact int; corruption is raised."""
-        cdef Py_buffer view
-        cdef Py_ssize_t total
-        _get_payload(buffer, &view)
-        try:
-            total = self.parse(<const unsigned char *>view.buf, view.len)
-        finally:
-            PyBuffer_Release(&view)
-        if total == PARSE_CORRUPT:
-            raise self.error()
-        if total == PARSE_HUGE:
-            return self.huge_length()
-        return total
+        return _length_answer(self, None, buffer)
 
 
 @cython.final
@@ -1270,18 +1259,26 @@ cdef class VarintRule:
 
     def answer(self, buffer):
         """parse() of the bytes of ``buffer``, from Python, as the twin's rule answers."""
-        cdef Py_buffer view
-        cdef Py_ssize_t total
-        _get_payload(buffer, &view)
-        try:
-            total = self.parse(<const unsigned char *>view.buf, view.len)
-        finally:
-            PyBuffer_Release(&view)
-        if total == PARSE_CORRUPT:
-            raise self.error()
-        if total == PARSE_HUGE:
-            return self.huge_length()
-        return total
+        return _length_answer(None, self, buffer)
+
+
+cdef object _length_answer(LengthFieldRule field, VarintRule varint, object buffer):
+    """LengthFieldRule.answer() or VarintRule.answer(), whichever rule is given."""
+    cdef Py_buffer view
+    cdef Py_ssize_t total
+    _get_payload(buffer, &view)
+    try:
+        if field is not None:
+            total = field.parse(<const unsigned char *>view.buf, view.len)
+        else:
+            total = varint.parse(<const unsigned char *>view.buf, view.len)
+    finally:
+        PyBuffer_Release(&view)
+    if total == PARSE_CORRUPT:
+        raise field.error() if field is not None else varint.error()
+    if total == PARSE_HUGE:
+        return field.huge_length() if field is not None else varint.huge_length()
+    return total
 
 
 cdef class LengthFieldDecoder(_FrameDecoder):
