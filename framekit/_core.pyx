@@ -304,7 +304,6 @@ cdef class _FrameDecoder:
     cdef Py_ssize_t _scanned         # bytes of the frame at the read position without delimiter
     cdef bint _discarding            # dropping a too-long delimited frame until its delimiter
     cdef Py_ssize_t _discarded       # bytes of it dropped so far
-    # filled by _parse() for the error paths
     cdef bint _configured            # __init__ ran: a decoder made by __new__ alone takes nothing
     cdef Py_ssize_t _read_size       # get_buffer(-1)'s region, from recent reads
     cdef int _small_reads            # reads in a row that a smaller region would have held
@@ -1526,10 +1525,7 @@ cdef class RuleDecoder(_FrameDecoder):
             return PARSE_CORRUPT
         if total == RULE_UNDECIDED:
             return PARSE_UNDECIDED
-        self._scanned = -total
-        if total == -(avail + 1):
-            return PARSE_UNDECIDED  # (not "1 byte short": _complete() would go a byte a time)
-        return avail + total
+        return self._needs(-total, avail)
 
     cdef object _view_of(self, const unsigned char *p, Py_ssize_t avail):
         """A read-only view of the ``avail`` bytes at ``p``, sharing the memory's owner."""
@@ -1544,6 +1540,13 @@ cdef class RuleDecoder(_FrameDecoder):
             if <const char *>whole.buf <= at and at + avail <= <const char *>whole.buf + whole.len:
                 return _cut(self._index_view, at, avail)
         return memoryview(PyBytes_FromStringAndSize(at, avail))
+
+    cdef inline Py_ssize_t _needs(self, Py_ssize_t need, Py_ssize_t avail) noexcept:
+        """The rule's answer "the frame needs ``need`` bytes in all": not asked again before."""
+        self._scanned = need
+        if need == avail + 1:
+            return PARSE_UNDECIDED  # (not "1 byte short": _complete() would go a byte a time)
+        return avail - need
 
     cdef inline Py_ssize_t _known(self, long long total, long long start, long long end,
                                   Py_ssize_t avail) noexcept:
@@ -1591,10 +1594,7 @@ cdef class RuleDecoder(_FrameDecoder):
                 return PARSE_CORRUPT
             if got is None:
                 return PARSE_UNDECIDED
-            self._scanned = -<Py_ssize_t>got[0]
-            if got[0] == -(avail + 1):
-                return PARSE_UNDECIDED  # (not "1 byte short": _complete() would go a byte a time)
-            return avail + <Py_ssize_t>got[0]
+            return self._needs(-<Py_ssize_t>got[0], avail)
         self._huge = got[0]  # longer than max_frame_length
         if got[0] >= PARSE_HUGE:
             return PARSE_HUGE
@@ -2035,10 +2035,8 @@ cdef class DelimiterDecoder(_FrameDecoder):
     the delimiter are discarded as they arrive and decoding resumes after it.
     """
 
-    cdef tuple _delimiters          # bytes objects: they own the memory _complete() reads
-    cdef Py_ssize_t _longest
     cdef bint _strip_delimiter
-    cdef DelimiterRule _rule
+    cdef DelimiterRule _rule        # (its delimiters own the memory _complete() reads)
 
     def __init__(
         self,
@@ -2050,15 +2048,14 @@ cdef class DelimiterDecoder(_FrameDecoder):
         copy=False,
         pool=None,
     ):
-        self._delimiters = C.check_delimiters(delimiters)
+        delimiters = C.check_delimiters(delimiters)
         max_len = C.check_max_frame_length(max_frame_length, 0)
         self._setup(max_len, bool(fail_fast), bool(copy), pool)
         self._max_total = C.MAX_FRAME_LENGTH_LIMIT * 2  # the content is bounded, in _parse
         self._strip_delimiter = bool(strip_delimiter)
-        self._rule = DelimiterRule(self._delimiters)
-        self._longest = self._rule.longest
+        self._rule = DelimiterRule(delimiters)
         self._config = (  # for repr()
-            ("delimiters", C.shown_delimiters(self._delimiters)),
+            ("delimiters", C.shown_delimiters(delimiters)),
             ("strip_delimiter", strip_delimiter),
             ("max_frame_length", max_frame_length),
             ("fail_fast", fail_fast),
@@ -2094,10 +2091,10 @@ cdef class DelimiterDecoder(_FrameDecoder):
         # settle a longer one. A delimiter straddling the two ends sooner; copying more is safe.
         cdef Py_ssize_t stop = n, at, total, extra
         cdef bytes d
-        for d in self._delimiters:
+        for d in self._rule.delimiters:
             at = framekit_find(data + pos, n - pos, PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d))
             if at >= 0:
-                at += pos + PyBytes_GET_SIZE(d) + self._longest - 1
+                at += pos + PyBytes_GET_SIZE(d) + self._rule.longest - 1
                 if at < stop:
                     stop = at
         self._append(data + pos, stop - pos)

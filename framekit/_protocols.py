@@ -171,7 +171,6 @@ class LengthFieldRule:
 
     __slots__ = (
         "_byteorder",
-        "_unpack",
         "adjustment",
         "big",
         "header_end",
@@ -179,6 +178,7 @@ class LengthFieldRule:
         "offset",
         "start",
         "strip",
+        "unpack",
         "width",
     )
 
@@ -194,7 +194,8 @@ class LengthFieldRule:
         self.max_total = max_total
         self._byteorder: Literal["big", "little"] = "big" if big else "little"
         code = {1: "B", 2: "H", 4: "I", 8: "Q"}.get(width)
-        self._unpack: Optional[Callable[[Any, int], tuple[int]]] = (
+        #: struct's unpack_from for the field, where its width has a format (else None)
+        self.unpack: Optional[Callable[[Any, int], tuple[int]]] = (
             None if code is None else struct.Struct((">" if big else "<") + code).unpack_from
         )
 
@@ -206,8 +207,8 @@ class LengthFieldRule:
         if end - pos < header_end:
             return end - pos - header_end
         at = pos + self.offset
-        if self._unpack is not None:
-            value: int = self._unpack(buf, at)[0]
+        if self.unpack is not None:
+            value: int = self.unpack(buf, at)[0]
         else:
             value = int.from_bytes(buf[at : at + self.width], self._byteorder)
         total = header_end + value + self.adjustment

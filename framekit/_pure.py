@@ -990,7 +990,7 @@ class LengthFieldDecoder(_FrameDecoder):
         self, buf: _Buf, view: memoryview, pos: int, end: int
     ) -> tuple[int, list[C.Frame]]:
         rule = self._rule
-        unpack = rule._unpack
+        unpack = rule.unpack
         frames: list[C.Frame] = []
         if unpack is None:
             return pos, frames
@@ -1288,7 +1288,7 @@ class DelimiterDecoder(_FrameDecoder):
     the delimiter are discarded as they arrive and decoding resumes after it.
     """
 
-    __slots__ = ("_delimiters", "_longest", "_rule", "_strip_delimiter")
+    __slots__ = ("_rule", "_strip_delimiter")
 
     def __init__(
         self,
@@ -1300,16 +1300,15 @@ class DelimiterDecoder(_FrameDecoder):
         copy: bool = False,
         pool: Optional[BufferPool] = None,
     ) -> None:
-        self._delimiters = C.check_delimiters(delimiters)
+        checked = C.check_delimiters(delimiters)
         max_len = C.check_max_frame_length(max_frame_length, 0)
         super().__init__(
             max_len, fail_fast, copy, max_total=C.MAX_FRAME_LENGTH_LIMIT * 2, pool=pool
         )
         self._strip_delimiter = bool(strip_delimiter)
-        self._rule = P.DelimiterRule(self._delimiters)
-        self._longest = self._rule.longest
+        self._rule = P.DelimiterRule(checked)
         self._config = (
-            ("delimiters", C.shown_delimiters(self._delimiters)),
+            ("delimiters", C.shown_delimiters(checked)),
             ("strip_delimiter", strip_delimiter),
             ("max_frame_length", max_frame_length),
             ("fail_fast", fail_fast),
@@ -1340,9 +1339,9 @@ class DelimiterDecoder(_FrameDecoder):
     ) -> tuple[int, list[C.Frame]]:
         # With one delimiter, bytes.split cuts exactly where the rule does: at each earliest
         # occurrence, left to right.
-        if len(self._delimiters) != 1:
+        if len(self._rule.delimiters) != 1:
             return pos, []
-        (delimiter,) = self._delimiters
+        (delimiter,) = self._rule.delimiters
         stop = _batch_window(buf, delimiter, pos, pos + self._scanned, end)
         if stop < 0:
             return pos, []
@@ -1402,10 +1401,10 @@ class DelimiterDecoder(_FrameDecoder):
         # Copy the incomplete frame's rest: through the first delimiter in ``data`` and room to
         # settle a longer one. A delimiter straddling the two ends sooner; copying more is safe.
         stop = len(data)
-        for d in self._delimiters:
+        for d in self._rule.delimiters:
             at = data.find(d, pos)
             if at >= 0:
-                stop = min(stop, at + len(d) + self._longest - 1)
+                stop = min(stop, at + len(d) + self._rule.longest - 1)
         self._append(memoryview(data)[pos:stop])
         # ... then give back what lies past the frame now settled: left in the store, the start
         # of the next frame would have the whole rest of ``data`` copied after it
