@@ -43,6 +43,7 @@ if (
                     "framekit/_memory.h",
                     "framekit/_pools.pxi",
                     "framekit/_slab.pxi",
+                    "framekit/_engine.py",
                 ],
                 extra_compile_args=compile_args,
                 extra_link_args=link_args,

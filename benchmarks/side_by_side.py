@@ -32,7 +32,11 @@ STREAMS = [
     ("lines 100 B", "framekit.LineDecoder()", "b'x' * 98 + b'\\r\\n'"),
     ("lines 1000 B", "framekit.LineDecoder()", "b'x' * 998 + b'\\r\\n'"),
     ("delimiter 16 B", "framekit.DelimiterDecoder([b'\\r\\n'])", "b'x' * 14 + b'\\r\\n'"),
+    ("length 16 B recv", "framekit.LengthFieldDecoder()", "b'\\x00\\x00\\x00\\x10' + b'x' * 16"),
+    ("lines 100 B recv", "framekit.LineDecoder()", "b'x' * 98 + b'\\r\\n'"),
 ]  # fmt: skip
+# Streams named "... recv" are written into get_buffer()'s regions, as recv_into() would, the
+# others fed as bytes.
 
 PROGRAM = """
 import sys, time, framekit
@@ -46,18 +50,30 @@ best = None
 for _ in range(int(sys.argv[2])):
     t = time.perf_counter()
     for chunk in chunks:
-        decoder.feed(chunk)
+        {take}
         for f in decoder:
             pass
     t = time.perf_counter() - t
     best = t if best is None else min(best, t)
 print(count / best if best else count)
 """
+FEED = "decoder.feed(chunk)"
+RECV = """mv = memoryview(chunk)
+        while mv:
+            region = decoder.get_buffer(len(mv))
+            n = min(len(region), len(mv))
+            region[:n] = mv[:n]
+            decoder.buffer_updated(n)
+            mv = mv[n:]"""
 
 
-def measure(python: str, decoder: str, frame: str, total: int, repeats: int) -> float:
+def program(decoder: str, frame: str, recv: bool) -> str:
+    return PROGRAM.format(decoder=decoder, frame=frame, take=RECV if recv else FEED)
+
+
+def measure(python: str, decoder: str, frame: str, recv: bool, total: int, repeats: int) -> float:
     """Frames per second (best of ``repeats``), or the frame count when ``repeats`` is 0."""
-    code = PROGRAM.format(decoder=decoder, frame=frame)
+    code = program(decoder, frame, recv)
     out = subprocess.run(
         [python, "-c", code, str(total), str(repeats)],
         check=True, capture_output=True, text=True, cwd=tempfile.gettempdir(),
@@ -65,13 +81,13 @@ def measure(python: str, decoder: str, frame: str, total: int, repeats: int) -> 
     return float(out.stdout)
 
 
-def instructions(python: str, decoder: str, frame: str, total: int) -> int:
+def instructions(python: str, decoder: str, frame: str, recv: bool, total: int) -> int:
     """Instructions executed inside the decoders (and what they call), not in the interpreter's
     loop around them: callgrind collecting only within the Python entry points of the
     decoders' methods (feed, __next__, ...). Those never call one another, so each counts once:
     a pattern that also matched the C functions inside them would toggle collection off again
     within them, and what was counted would change with what the compiler inlines."""
-    code = PROGRAM.format(decoder=decoder, frame=frame)
+    code = program(decoder, frame, recv)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         subprocess.run(
@@ -100,11 +116,12 @@ def main() -> None:
     print(f"{'stream':<18} {'old M/s':>9} {'new M/s':>9} {'new/old':>8}", end="")
     print(f" {'old instr/frame':>16} {'new instr/frame':>16}" if args.callgrind else "")
     for name, decoder, frame in STREAMS:
+        recv = name.endswith(" recv")
         best = {"old": 0.0, "new": 0.0}
         for _ in range(args.rounds):
             for which in ("old", "new"):
                 python = getattr(args, which)
-                best[which] = max(best[which], measure(python, decoder, frame, args.bytes, 1))
+                best[which] = max(best[which], measure(python, decoder, frame, recv, args.bytes, 1))
         row = {"old": best["old"], "new": best["new"], "ratio": best["new"] / best["old"]}
         line = f"{name:<18} {best['old'] / 1e6:9.2f} {best['new'] / 1e6:9.2f} {row['ratio']:8.3f}"
         if args.callgrind:
@@ -112,8 +129,8 @@ def main() -> None:
             frames = (large - small) // len(eval(frame))
             for which in ("old", "new"):
                 python = getattr(args, which)
-                extra = instructions(python, decoder, frame, large) - instructions(
-                    python, decoder, frame, small
+                extra = instructions(python, decoder, frame, recv, large) - instructions(
+                    python, decoder, frame, recv, small
                 )
                 row[f"{which}_instructions"] = extra / frames
             line += f" {row['old_instructions']:16.1f} {row['new_instructions']:16.1f}"

@@ -280,42 +280,6 @@ def check_sizehint(sizehint: object) -> int:
     return min(hint, MAX_READ_SIZE)
 
 
-def read_region(size: int, unread: int) -> int:
-    """The region get_buffer(-1) offers with ``unread`` bytes held and a read size of ``size``."""
-    return size - unread if unread * 2 <= size else size
-
-
-def next_read_size(size: int, small_reads: int, nbytes: int, offered: int) -> tuple[int, int]:
-    """The adaptive read size and count of small reads in a row after a read of ``nbytes`` into
-    a region of ``offered`` bytes, with a read size of ``size`` (the pure twin's kernel; the
-    compiled core has its own, and a test checks the two agree)."""
-    if nbytes >= min(offered, size):
-        return min(size * READ_SIZE_STEP, DEFAULT_READ_SIZE), 0
-    if nbytes * READ_SIZE_STEP > size:
-        return size, 0
-    if small_reads + 1 < SMALL_READS:
-        return size, small_reads + 1
-    return max(size // READ_SIZE_STEP, MIN_READ_SIZE), 0
-
-
-def grown(unread: int, n: int) -> int:
-    """The size of a new block of storage for ``unread`` bytes held and ``n`` more: exactly
-    ``n`` when nothing is held (a read's region), else with a quarter more room (at most one
-    read's worth), so that a frame growing by small reads is copied a bounded number of times
-    per byte, but not past the read size that holds it (a size class of the pool); never below
-    MIN_READ_SIZE."""
-    needed = unread + n
-    if unread:
-        room = needed + min(needed >> 2, DEFAULT_READ_SIZE)
-        if needed <= DEFAULT_READ_SIZE:  # no further than the read size that holds it
-            step = MIN_READ_SIZE
-            while step < needed:
-                step *= READ_SIZE_STEP
-            room = min(room, step)
-        needed = room
-    return max(needed, MIN_READ_SIZE)
-
-
 def check_rule(rule: object) -> None:
     if not callable(rule):
         raise TypeError(f"rule must be callable, not {type(rule).__name__}")

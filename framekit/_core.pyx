@@ -98,26 +98,18 @@ cdef extern from "_memory.h":
     void framekit_prefetch(const void *p) noexcept
 
 
-cdef Py_ssize_t DEFAULT_READ_SIZE = C.DEFAULT_READ_SIZE
 cdef Py_ssize_t INITIAL_READ_SIZE = C.INITIAL_READ_SIZE
-cdef Py_ssize_t MIN_READ_SIZE = C.MIN_READ_SIZE
-cdef Py_ssize_t READ_SIZE_STEP = C.READ_SIZE_STEP
-cdef int SMALL_READS = C.SMALL_READS
 cdef bint HOST_LITTLE = sys.byteorder == "little"
 cdef int C_SLOT_BITS = C.SLOT_BITS
 cdef int C_GENERATION_BITS = C.GENERATION_BITS
 cdef Py_ssize_t C_MAX_SLOTS = C.MAX_SLOTS
 # A block left to frames still alive is kept for reuse once they are gone, if it is this small.
 cdef Py_ssize_t SPARE_BLOCK_LIMIT = 4 * C.DEFAULT_READ_SIZE
-# _parse() results besides a frame length (>= 0) and -need (< 0, > PARSE_CORRUPT):
-cdef Py_ssize_t PARSE_CORRUPT = -(<Py_ssize_t>1 << 62)
-cdef Py_ssize_t PARSE_HUGE = <Py_ssize_t>1 << 62  # longer than any max_frame_length
-# the (delimited) frame is certainly too long; drop ``_droppable`` of its bytes now
-cdef Py_ssize_t PARSE_OVERSIZED = -(<Py_ssize_t>1 << 62) + 1
-# a framing rule raised: ``_raised`` is _next()'s to raise (elsewhere: wait for _next())
-cdef Py_ssize_t PARSE_RAISED = -(<Py_ssize_t>1 << 62) + 2
-# a framing rule cannot tell yet how long the frame is (a need of at least one byte)
-cdef Py_ssize_t PARSE_UNDECIDED = -(<Py_ssize_t>1 << 62) + 3
+cdef class _FrameDecoder
+
+# The engine's decisions, one source with the pure twin's: C functions here (see _engine.py).
+include "_engine.py"
+
 cdef uint64_t VALUE_LIMIT = <uint64_t>1 << 62
 
 cdef enum Corruption:
@@ -236,24 +228,6 @@ cdef inline bint _viewed(_Block block, object base) noexcept:
     return Py_REFCNT((<PyMemoryViewObject *>base).mbuf) > 1 or block.exports > 1
 
 
-cdef inline Py_ssize_t _grown(Py_ssize_t unread, Py_ssize_t n) noexcept:
-    """Block size for ``unread`` bytes held and ``n`` more (``_contract.grown``)."""
-    cdef Py_ssize_t needed = unread + n
-    cdef Py_ssize_t headroom = needed >> 2
-    cdef Py_ssize_t room = needed + (headroom if headroom < DEFAULT_READ_SIZE else DEFAULT_READ_SIZE)
-    cdef Py_ssize_t step = MIN_READ_SIZE
-    if unread:
-        if needed <= DEFAULT_READ_SIZE:
-            while step < needed:
-                step *= READ_SIZE_STEP
-            if room > step:
-                room = step
-        needed = room
-    return needed if needed > MIN_READ_SIZE else MIN_READ_SIZE
-
-
-# The storage of every decoder holding nothing (SPEC §9: it gives its own back): never written,
-# since its size is 0, and never viewed but by the one view below.
 cdef _Block _EMPTY_BLOCK = _Block(0)
 cdef object _EMPTY_VIEW = PyMemoryView_FromObject(_EMPTY_BLOCK)
 cdef BufferPool _shared_pool = None
@@ -386,6 +360,29 @@ cdef class _FrameDecoder:
         to say)."""
         raise NotImplementedError
 
+    cdef object _eof_error(self):
+        """What the end of stream makes of the bytes held (None: nothing); they are dropped."""
+        return end_of_stream_error(self)
+
+    # --- the kernels the engine's decisions (_engine.py) take from this build -----------------
+
+    cdef inline Py_ssize_t _parse_held(self) noexcept:
+        """The rule's answer at the read position in the store."""
+        return self._parse(<const unsigned char *>self._block.data + self._rpos,
+                           self._wpos - self._rpos)
+
+    cdef inline Py_ssize_t _parse_chunk(self) noexcept:
+        """The rule's answer at the read position in the chunk."""
+        return self._parse(<const unsigned char *>self._cdata + self._cpos, self._clen - self._cpos)
+
+    cdef inline object _held_bytes(self):
+        """The bytes held in the store, from the read position."""
+        return PyBytes_FromStringAndSize(self._block.data + self._rpos, self._wpos - self._rpos)
+
+    cdef inline Py_ssize_t _batch_left(self) noexcept:
+        """Frames cut and not yet handed out: none here (frames are cut one at a time)."""
+        return 0
+
     @property
     def pool(self):
         """The :class:`BufferPool` the storage comes from (None: plain memory). May be set at
@@ -430,7 +427,7 @@ cdef class _FrameDecoder:
                 self._feed(None, <const char *>view.buf, view.len)
             finally:
                 PyBuffer_Release(&view)
-        self._drop_ahead()
+        drop_ahead(self)
 
     def next_frame(self):
         """The next complete frame, or ``None`` when more data is needed."""
@@ -535,11 +532,9 @@ cdef class _FrameDecoder:
             raise ValueError(C.MSG_AFTER_EOF)
         self._leave_window()
         self._absorb_chunk()
-        if want == 0:  # (_contract.read_region)
-            want = self._read_size
-            if (self._wpos - self._rpos) * 2 <= want:
-                want -= self._wpos - self._rpos
-        rest = self._rest_of_frame()
+        if want == 0:
+            want = read_region(self._read_size, self._wpos - self._rpos)
+        rest = rest_of_frame(self)
         if rest > want:
             want = rest
         self._reserve(want)
@@ -552,67 +547,14 @@ cdef class _FrameDecoder:
 
     def buffer_updated(self, nbytes):
         """``nbytes`` bytes were written at the start of the region ``get_buffer()`` returned."""
-        cdef Py_ssize_t n, skipped
-        if self._window is None:
-            raise ValueError(C.MSG_NO_BUFFER)
-        if isinstance(nbytes, bool) or not isinstance(nbytes, int):
-            raise TypeError(f"nbytes must be an int, not {type(nbytes).__name__}")
-        size = len(self._window)
-        if not 0 <= nbytes <= size:
-            raise ValueError(C.msg_bad_nbytes(nbytes, size))
-        n = nbytes
-        self._record_read(n, size)
-        stale = self._release_window()
-        if self._discard:
-            skipped = self._discard_bytes(n)
-            self._wpos += skipped
-            self._rpos = self._wpos
-            n -= skipped
-        if n:
-            self._wpos += n
-            self._starved = False
-        if stale:
-            self._evacuate()
-        if n:
-            self._drop_ahead()
-        elif self._rpos == self._wpos and self._chunk is None:
-            self._release_storage()  # a read of nothing into an empty decoder keeps nothing
+        region_written(self, nbytes)
 
     def feed_eof(self):
         """End of stream. Raises the error it causes at once when nothing complete comes before
         it; otherwise ``next_frame()`` returns what comes first and then raises it."""
-        cdef Py_ssize_t total, avail
         self._check_usable()
         self._leave_window()
-        if self._eof:
-            return None
-        self._eof = True
-        if self._pending is not None:
-            return None
-        if self._discard:
-            self._discard = 0
-            err = self._discard_error
-            self._discard_error = None
-            if err is not None:
-                raise err
-            return None
-        self._absorb_chunk()
-        avail = self._wpos - self._rpos
-        if avail:
-            total = self._parse(<const unsigned char *>self._block.data + self._rpos, avail)
-            if (
-                total == PARSE_CORRUPT or total == PARSE_OVERSIZED or total == PARSE_RAISED
-                or 0 <= total <= avail
-            ):
-                return None  # a frame or an error comes first: next_frame() returns it
-            if total > self._max_total:
-                return None
-        elif not self._discarding:
-            return None
-        err = self._eof_error()
-        if err is not None:
-            raise err
-        return None
+        end_of_stream(self)
 
     def reset(self):
         """Drop all buffered data and any error state; the decoder is as new."""
@@ -684,7 +626,8 @@ cdef class _FrameDecoder:
                         total - self._start - self._trim,
                     )
             else:
-                return self._starve()
+                starve(self)
+                return None
             if total == PARSE_CORRUPT:
                 self._corrupt = self._corrupt_error()
                 self._drop_buffered()
@@ -694,18 +637,19 @@ cdef class _FrameDecoder:
                 self._raised = None
                 raise err
             if total == PARSE_OVERSIZED:
-                self._oversized()
+                oversized(self)
                 continue
             if total > self._max_total:
-                self._too_long(total)
+                too_long(self, total)
                 continue
             if 0 <= total <= avail:  # the delimiter of a frame being discarded
-                self._end_discarding(total)
+                end_discarding(self, total)
                 continue
             if in_store and self._chunk is not None:
                 self._absorb_chunk()
                 continue
-            return self._starve()
+            starve(self)
+            return None
 
     cdef inline object _frame_view(self, object base, const char *start, Py_ssize_t length):
         """A frame cut from ``base``. In a loop like ``for frame in decoder`` the frame returned
@@ -742,21 +686,6 @@ cdef class _FrameDecoder:
         self._older = None
         return 0
 
-    cdef object _starve(self):
-        self._absorb_chunk()
-        if self._eof and (self._rpos < self._wpos or self._discarding):
-            err = self._eof_error()
-            if err is not None:
-                raise err
-        self._starved = True
-        if self._rpos == self._wpos:
-            # nothing held: the storage goes back, and with it a get_buffer() region still out
-            # (valid until the next call on the decoder, this one; uvloop leaves one after a
-            # read that found nothing). A view still cut from it writes where nobody reads.
-            self._release_window()
-            self._release_storage()
-        return None
-
     cdef int _release_storage(self) except -1:
         """Nothing is held: give the storage back (SPEC §9). Frames still viewing it keep it
         alive; it goes back to its pool, or is freed, when the last of them goes."""
@@ -769,150 +698,12 @@ cdef class _FrameDecoder:
         self._wpos = 0
         return 0
 
-    cdef inline void _record_read(self, Py_ssize_t n, Py_ssize_t offered) noexcept:
-        """Adapt get_buffer(-1)'s region to a read of ``n`` bytes into ``offered`` ones
-        (``_contract.next_read_size``)."""
-        if n >= (offered if offered < self._read_size else self._read_size):
-            self._small_reads = 0
-            self._read_size *= READ_SIZE_STEP
-            if self._read_size > DEFAULT_READ_SIZE:
-                self._read_size = DEFAULT_READ_SIZE
-        elif n * READ_SIZE_STEP > self._read_size:
-            self._small_reads = 0
-        elif self._small_reads + 1 < SMALL_READS:
-            self._small_reads += 1
-        else:
-            self._small_reads = 0
-            self._read_size //= READ_SIZE_STEP
-            if self._read_size < MIN_READ_SIZE:
-                self._read_size = MIN_READ_SIZE
-
-    cdef object _eof_error(self):
-        """What the end of stream makes of the bytes held (None: nothing); they are dropped."""
-        partial = PyBytes_FromStringAndSize(
-            self._block.data + self._rpos, self._wpos - self._rpos
-        )
-        self._drop_buffered()
-        if self._discarding:
-            self._discarding = False
-            if self._fail_fast:
-                return None  # reported when discarding began
-            return FrameTooLongError(self._discarded + len(partial), self._max_frame_length)
-        return IncompleteFrameError(partial)
-
-    cdef int _oversized(self) except -1:
-        """The delimited frame at the read position is certainly too long: drop what of it can
-        be dropped now and discard the rest as it comes, until its delimiter."""
-        err = None
-        if not self._discarding:
-            self._discarding = True
-            self._discarded = 0
-            if self._fail_fast:
-                err = FrameTooLongError(None, self._max_frame_length)
-        self._discarded += self._skip(self._droppable)
-        if err is not None:
-            raise err
-        return 0
-
-    cdef int _drop_ahead(self) except -1:
-        """Drop what the bytes just taken in allow of a too-long frame at the read position, as
-        _next() would: nothing of it piles up while nobody takes frames (bounded memory). An
-        error found here waits for _next(), its place in the stream."""
-        cdef Py_ssize_t total
-        cdef bint in_store
-        if self._discard or (self._pending is not None and not self._discarding):
-            return 0
-        total = self._wpos - self._rpos
-        if self._chunk is not None:
-            total += self._clen - self._cpos
-        if total <= self._max_frame_length and not self._discarding:
-            return 0  # bounded already; and detach() can still hand every byte on
-        while True:
-            if self._rpos < self._wpos:
-                in_store = True
-                total = self._parse(<const unsigned char *>self._block.data + self._rpos,
-                                    self._wpos - self._rpos)
-            elif self._chunk is not None:
-                in_store = False
-                total = self._parse(<const unsigned char *>self._cdata + self._cpos,
-                                    self._clen - self._cpos)
-            else:
-                return 0
-            if total == PARSE_RAISED:
-                return 0  # as is a rule's error
-            try:
-                if total == PARSE_OVERSIZED:
-                    self._oversized()
-                    continue
-                if total > self._max_total:
-                    self._too_long(total)
-                    return 0
-            except FrameTooLongError as err:
-                self._pending = err
-                if self._discarding:
-                    continue
-                return 0
-            if total < 0 and in_store and self._chunk is not None:
-                self._absorb_chunk()
-                continue
-            return 0  # a frame, the delimiter of one being discarded, or corrupt: _next() goes on
-
-    cdef int _end_discarding(self, Py_ssize_t total) except -1:
-        """The delimiter of a too-long frame arrived: drop through it, then report it."""
-        self._skip(total)
-        self._discarding = False
-        if not self._fail_fast:
-            raise FrameTooLongError(
-                self._discarded + total - self._delimiter_length, self._max_frame_length
-            )
-        return 0
-
-    cdef int _too_long(self, Py_ssize_t total) except -1:
-        """Discard the oversized frame at the read position; raise its error in stream order."""
-        frame_length = total
-        if total == PARSE_HUGE:
-            frame_length = self._huge_length()
-            total = self._huge_wire()
-        err = FrameTooLongError(frame_length, self._max_frame_length)
-        cdef Py_ssize_t remaining = total - self._skip(total)
-        if remaining and not self._eof:
-            self._discard = remaining
-            if not self._fail_fast:
-                self._discard_error = err
-                return 0
-        raise err
-
-    cdef Py_ssize_t _skip(self, Py_ssize_t n) noexcept:
-        """Drop up to ``n`` buffered bytes; return how many were dropped."""
-        cdef Py_ssize_t take = self._wpos - self._rpos
-        self._scanned = 0
-        cdef Py_ssize_t more
-        if take > n:
-            take = n
-        self._rpos += take
-        if self._chunk is not None and take < n:
-            more = self._clen - self._cpos
-            if more > n - take:
-                more = n - take
-            self._cpos += more
-            take += more
-        return take
-
-    cdef Py_ssize_t _discard_bytes(self, Py_ssize_t n):
-        """Discard the first of ``n`` arriving bytes that belong to an oversized frame."""
-        cdef Py_ssize_t take = self._discard if self._discard < n else n
-        self._discard -= take
-        if not self._discard and self._discard_error is not None:
-            self._pending = self._discard_error
-            self._discard_error = None
-        return take
-
     cdef int _feed(self, object owner, const char *data, Py_ssize_t n) except -1:
         """Take ``n`` bytes at ``data``; ``owner`` is the ``bytes`` object to frame in place,
         or None when the bytes must be copied (they belong to a mutable buffer)."""
         cdef Py_ssize_t pos = 0
         if self._discard:
-            pos = self._discard_bytes(n)
+            pos = discard_bytes(self, n)
         if pos == n:
             return 0
         if self._chunk is not None and self._cpos == self._clen:
@@ -978,18 +769,6 @@ cdef class _FrameDecoder:
             pos += need
         return pos
 
-    cdef Py_ssize_t _rest_of_frame(self) noexcept:
-        """Bytes still missing of the frame at the read position, when its length is known."""
-        cdef Py_ssize_t have = self._wpos - self._rpos
-        if have == 0:
-            return 0
-        cdef Py_ssize_t total = self._parse(
-            <const unsigned char *>self._block.data + self._rpos, have
-        )
-        if total < 0 or total > self._max_total or total <= have:
-            return 0
-        return total - have
-
     cdef int _append(self, const char *data, Py_ssize_t n) except -1:
         self._reserve(n)
         memcpy(self._block.data + self._wpos, data, n)
@@ -1007,7 +786,7 @@ cdef class _FrameDecoder:
         if self._wpos + n <= self._block.size:
             return 0
         unread = self._wpos - self._rpos
-        size = _grown(unread, n)
+        size = grown(unread, n)
         self._forget_frames()
         # grown in place only when nothing views it, and by realloc only when it is not (and
         # should not be) pool memory; the empty block is never
@@ -1077,7 +856,7 @@ cdef class _FrameDecoder:
         """Move the unread bytes to a fresh block and leave the current one to the stale views
         of a get_buffer() region that could still write into it."""
         cdef Py_ssize_t unread = self._wpos - self._rpos
-        cdef _Block fresh = _Block(_grown(unread, 0), self._pool)
+        cdef _Block fresh = _Block(grown(unread, 0), self._pool)
         self._forget_frames()
         memcpy(fresh.data, self._block.data + self._rpos, unread)
         self._block, self._store_view = fresh, PyMemoryView_FromObject(fresh)

@@ -28,6 +28,25 @@ from typing import Any, Callable, Optional, Union
 from . import _contract as C
 from . import _protocols as P
 from ._contract import PoolStats, SlabRecord
+from ._engine import (
+    PARSE_CORRUPT,
+    PARSE_HUGE,
+    PARSE_OVERSIZED,
+    PARSE_RAISED,
+    PARSE_UNDECIDED,
+    discard_bytes,
+    drop_ahead,
+    end_discarding,
+    end_of_stream,
+    end_of_stream_error,
+    grown,
+    oversized,
+    read_region,
+    region_written,
+    rest_of_frame,
+    starve,
+    too_long,
+)
 from ._protocols import (
     ChunkedRule,
     JsonStreamRule,
@@ -44,7 +63,6 @@ from .errors import (
     DoubleFreeError,
     FrameError,
     FrameTooLongError,
-    IncompleteFrameError,
     PoolExhaustedError,
     StaleHandleError,
 )
@@ -83,15 +101,6 @@ __all__ = [
 ]
 
 _Buf = Union[bytes, bytearray]
-#: _parse(): the frame is certainly too long; drop ``_droppable`` of its bytes now.
-_OVERSIZED = -(1 << 62)
-#: _parse(): a framing rule raised; the error (``self._raised``) is next_frame()'s to raise.
-_RAISED = _OVERSIZED + 1
-#: _parse(): a framing rule cannot tell yet how long the frame is (a need of at least 1 byte).
-_UNDECIDED = _OVERSIZED + 2
-#: _parse(): a protocol's frame whose payload is too long (``self._huge``); its wire length is
-#: ``self._huge_total``. Above every wire length a decoder accepts.
-_HUGE = 1 << 62
 #: At most this many frames are cut at once: fewer than the cyclic GC's first threshold (700
 #: allocations), so that frames alive together are not promoted to older generations.
 _BATCH = range(256)
@@ -121,6 +130,7 @@ class _FrameDecoder:
         "_batch_wire",
         "_chunk",
         "_chunk_view",
+        "_clen",
         "_config",
         "_copy",
         "_corrupt",
@@ -180,12 +190,13 @@ class _FrameDecoder:
         self._chunk: Optional[bytes] = None
         self._chunk_view: Optional[memoryview] = None
         self._cpos = 0
+        self._clen = 0
         self._window: Optional[memoryview] = None
         self._window_refs = 0  # references to the store before the window was cut from it
         self._start = 0  # where the delivered part of the frame just parsed begins
         self._trim = 0  # bytes at its end that are not delivered (a stripped delimiter)
         self._delimiter_length = 0  # the delimiter ending it
-        self._droppable = 0  # set with _OVERSIZED: bytes at the read position to drop now
+        self._droppable = 0  # set with PARSE_OVERSIZED: bytes at the read position to drop now
         self._batch: list[C.Frame] = []  # frames cut at once, handed out by _batch_iter
         self._batch_iter: Optional[Iterator[C.Frame]] = None
         self._batch_wire: Optional[memoryview] = None
@@ -212,10 +223,44 @@ class _FrameDecoder:
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         """The wire length of the frame starting at ``pos``; ``-n`` if its header needs ``n``
-        more bytes (-1: at least one); or ``_OVERSIZED`` with ``self._droppable`` set when the
+        more bytes (-1: at least one); or ``PARSE_OVERSIZED`` with ``self._droppable`` set when the
         frame is certainly too long and that many of its bytes can be dropped now. Sets
         ``self._start`` and ``self._trim``. Raises ``CorruptFrameError``."""
         raise NotImplementedError
+
+    def _huge_length(self) -> int:
+        """The length of the payload _parse() found too long (``PARSE_HUGE``)."""
+        raise AssertionError("only a protocol's rule reports a payload too long")
+
+    def _huge_wire(self) -> int:
+        """The wire bytes of the frame whose payload is too long (``PARSE_HUGE``)."""
+        raise AssertionError("only a protocol's rule reports a payload too long")
+
+    def _eof_error(self) -> Optional[FrameError]:
+        """What the end of stream makes of the bytes held (None: nothing); they are dropped."""
+        return end_of_stream_error(self)
+
+    # --- the kernels the engine's decisions (_engine.py) take from this build -----------------
+
+    def _parse_held(self) -> int:
+        """The rule's answer at the read position in the store (corrupt: PARSE_CORRUPT; the
+        error is raised where next_frame() meets it)."""
+        try:
+            return self._parse(self._store, self._rpos, self._wpos)
+        except CorruptFrameError:
+            return PARSE_CORRUPT
+
+    def _parse_chunk(self) -> int:
+        """The rule's answer at the read position in the chunk, as _parse_held()."""
+        assert self._chunk is not None
+        try:
+            return self._parse(self._chunk, self._cpos, self._clen)
+        except CorruptFrameError:
+            return PARSE_CORRUPT
+
+    def _held_bytes(self) -> bytes:
+        """The bytes held in the store, from the read position."""
+        return bytes(self._store[self._rpos : self._wpos])
 
     @property
     def pool(self) -> Optional[BufferPool]:
@@ -252,9 +297,9 @@ class _FrameDecoder:
         data = _as_bytes(data)
         pos = 0
         if self._discard:
-            pos = self._discard_bytes(len(data))
+            pos = discard_bytes(self, len(data))
         if pos == len(data):
-            self._drop_ahead()  # as after any feed, even of nothing (the core does too)
+            drop_ahead(self)  # as after any feed, even of nothing (the core does too)
             return
         if self._chunk is not None and self._cpos == len(self._chunk):
             self._chunk = self._chunk_view = None
@@ -268,7 +313,7 @@ class _FrameDecoder:
             self._absorb_chunk()
             self._append(memoryview(data)[pos:])
         self._starved = False
-        self._drop_ahead()
+        drop_ahead(self)
 
     def next_frame(self) -> Optional[C.Frame]:
         """The next complete frame, or ``None`` when more data is needed."""
@@ -291,7 +336,7 @@ class _FrameDecoder:
                 buf = self._chunk
                 pos, end = self._cpos, len(buf)
             else:
-                self._starve()
+                starve(self)
                 return None
             try:
                 total = self._parse(buf, pos, end)
@@ -299,19 +344,19 @@ class _FrameDecoder:
                 self._corrupt = err
                 self._drop_buffered()
                 raise
-            if total == _RAISED:
+            if total == PARSE_RAISED:
                 raised, self._raised = self._raised, None
                 assert raised is not None
                 raise raised
-            if total == _OVERSIZED:
-                self._oversized()
+            if total == PARSE_OVERSIZED:
+                oversized(self)
                 continue
             if total > self._max_total:
-                self._too_long(total)
+                too_long(self, total)
                 continue
             if 0 <= total <= end - pos:
                 if self._discarding:
-                    self._end_discarding(total)
+                    end_discarding(self, total)
                     continue
                 self._scanned = 0
                 stop = pos + total - self._trim
@@ -326,7 +371,7 @@ class _FrameDecoder:
             if in_store and self._chunk is not None:
                 self._absorb_chunk()
                 continue
-            self._starve()
+            starve(self)
             return None
 
     def __iter__(self) -> Iterator[C.Frame]:
@@ -488,9 +533,9 @@ class _FrameDecoder:
         # (frames cut in a batch and not yet returned count as held, and the frame after them
         # is not the next one: the region is then the core's, which holds them uncut)
         if not want:
-            want = C.read_region(self._read_size, self.buffered)
+            want = read_region(self._read_size, self.buffered)
         if not self._batch_left():
-            want = max(want, self._rest_of_frame())
+            want = max(want, rest_of_frame(self))
         self._reserve(want)
         self._window_refs = _refs(self._store)
         self._window = memoryview(self._store)[self._wpos : self._wpos + want]
@@ -498,62 +543,14 @@ class _FrameDecoder:
 
     def buffer_updated(self, nbytes: int) -> None:
         """``nbytes`` bytes were written at the start of the region ``get_buffer()`` returned."""
-        window = self._window
-        if window is None:
-            raise ValueError(C.MSG_NO_BUFFER)
-        if isinstance(nbytes, bool) or not isinstance(nbytes, int):
-            raise TypeError(f"nbytes must be an int, not {type(nbytes).__name__}")
-        if not 0 <= nbytes <= len(window):
-            raise ValueError(C.msg_bad_nbytes(nbytes, len(window)))
-        self._read_size, self._small_reads = C.next_read_size(
-            self._read_size, self._small_reads, nbytes, len(window)
-        )
-        stale = self._release_window()
-        if self._discard:
-            skipped = self._discard_bytes(nbytes)
-            self._rpos = self._wpos = self._wpos + skipped
-            nbytes -= skipped
-        if nbytes:
-            self._wpos += nbytes
-            self._starved = False
-        if stale:
-            self._evacuate()
-        if nbytes:
-            self._drop_ahead()
-        elif self._rpos == self._wpos and self._chunk is None:
-            self._release_storage()  # a read of nothing into an empty decoder keeps nothing
+        region_written(self, nbytes)
 
     def feed_eof(self) -> None:
         """End of stream. Raises the error it causes at once when nothing complete comes before
         it; otherwise ``next_frame()`` returns what comes first and then raises it."""
         self._check_usable()
         self._leave_window()
-        if self._eof:
-            return
-        self._eof = True
-        if self._pending is not None or self._batch_left():
-            return  # frames or an error come first
-        if self._discard:
-            self._discard = 0
-            err, self._discard_error = self._discard_error, None
-            if err is not None:
-                raise err
-            return
-        self._absorb_chunk()
-        if self._rpos < self._wpos:
-            try:
-                total = self._parse(self._store, self._rpos, self._wpos)
-            except CorruptFrameError:
-                return  # next_frame() raises it in its place
-            if total in (_OVERSIZED, _RAISED) or 0 <= total <= self._wpos - self._rpos:
-                return  # a frame or an error comes first: next_frame() returns it
-            if total > self._max_total:
-                return
-        elif not self._discarding:
-            return
-        error = self._eof_error()
-        if error is not None:
-            raise error
+        end_of_stream(self)
 
     def reset(self) -> None:
         """Drop all buffered data and any error state; the decoder is as new."""
@@ -578,21 +575,6 @@ class _FrameDecoder:
         if self._corrupt is not None:
             raise self._corrupt
 
-    def _starve(self) -> None:
-        if self._chunk is not None:
-            self._absorb_chunk()
-        if self._eof and (self._rpos < self._wpos or self._discarding):
-            err = self._eof_error()
-            if err is not None:
-                raise err
-        self._starved = True
-        if self._rpos == self._wpos:
-            # nothing held: the storage goes back, and with it a get_buffer() region still out
-            # (valid until the next call on the decoder, this one; uvloop leaves one after a
-            # read that found nothing). A view still cut from it writes where nobody reads.
-            self._release_window()
-            self._release_storage()
-
     def _release_storage(self) -> None:
         """Nothing is held: give the storage back (SPEC §9). Frames still viewing it keep it
         alive; pooled storage goes back to its pool when they go (collected, the pool forgets
@@ -606,121 +588,6 @@ class _FrameDecoder:
                 self._give_back(buf)
         self._retired = []
 
-    def _eof_error(self) -> Optional[FrameError]:
-        """What the end of stream makes of the bytes held; they are dropped."""
-        partial = bytes(self._store[self._rpos : self._wpos])
-        self._drop_buffered()
-        if self._discarding:
-            self._discarding = False
-            if self._fail_fast:
-                return None  # reported when discarding began
-            return FrameTooLongError(self._discarded + len(partial), self._max_frame_length)
-        return IncompleteFrameError(partial)
-
-    def _oversized(self) -> None:
-        """The delimited frame at the read position is certainly too long: drop what of it can
-        be dropped now and discard the rest as it comes, until its delimiter."""
-        err = None
-        if not self._discarding:
-            self._discarding = True
-            self._discarded = 0
-            if self._fail_fast:
-                err = FrameTooLongError(None, self._max_frame_length)
-        self._discarded += self._skip(self._droppable)
-        if err is not None:
-            raise err
-
-    def _drop_ahead(self) -> None:
-        """Drop what the bytes just taken in allow of a too-long frame at the read position, as
-        next_frame() would: nothing of it piles up while nobody takes frames (bounded memory).
-        An error found here waits for next_frame(), its place in the stream."""
-        if self._discard or self._batch_left():
-            return
-        if self._pending is not None and not self._discarding:
-            return
-        held = self._wpos - self._rpos
-        if self._chunk is not None:
-            held += len(self._chunk) - self._cpos
-        if held <= self._max_frame_length and not self._discarding:
-            return  # bounded already; and detach() can still hand every byte on
-        buf: _Buf
-        while True:
-            if self._rpos < self._wpos:
-                in_store, buf, pos, end = True, self._store, self._rpos, self._wpos
-            elif self._chunk is not None:
-                in_store, buf, pos, end = False, self._chunk, self._cpos, len(self._chunk)
-            else:
-                return
-            try:
-                total = self._parse(buf, pos, end)
-            except CorruptFrameError:
-                return  # next_frame() raises it in its place
-            if total == _RAISED:
-                return  # as is a rule's error
-            try:
-                if total == _OVERSIZED:
-                    self._oversized()
-                    continue
-                if total > self._max_total:
-                    self._too_long(total)
-                    return
-            except FrameTooLongError as err:
-                self._pending = err
-                if self._discarding:
-                    continue
-                return
-            if total < 0 and in_store and self._chunk is not None:
-                self._absorb_chunk()
-                continue
-            return  # a frame, or the delimiter of one being discarded: next_frame() goes on
-
-    def _end_discarding(self, total: int) -> None:
-        """The delimiter of a too-long frame arrived: drop through it, then report it."""
-        self._skip(total)
-        self._discarding = False
-        if not self._fail_fast:
-            length = self._discarded + total - self._delimiter_length
-            raise FrameTooLongError(length, self._max_frame_length)
-
-    def _too_long(self, total: int) -> None:
-        """Discard the oversized frame at the read position; raise its error in stream order."""
-        length = total
-        if total == _HUGE:  # a protocol's payload too long: its length, and the wire bytes
-            length, total = self._huge_lengths()
-        err = FrameTooLongError(length, self._max_frame_length)
-        remaining = total - self._skip(total)
-        if remaining and not self._eof:
-            self._discard = remaining
-            if not self._fail_fast:
-                self._discard_error = err
-                return
-        raise err
-
-    def _huge_lengths(self) -> tuple[int, int]:
-        """The length of the payload found too long (``_HUGE``), and of its frame's wire bytes."""
-        raise AssertionError("only a protocol's rule reports a payload too long")
-
-    def _skip(self, n: int) -> int:
-        """Drop up to ``n`` buffered bytes; return how many were dropped."""
-        self._scanned = 0
-        take = min(n, self._wpos - self._rpos)
-        self._rpos += take
-        if self._chunk is not None and take < n:
-            more = min(n - take, len(self._chunk) - self._cpos)
-            self._cpos += more
-            take += more
-            if self._cpos == len(self._chunk):
-                self._chunk = self._chunk_view = None
-        return take
-
-    def _discard_bytes(self, n: int) -> int:
-        """Discard the first of ``n`` arriving bytes that belong to an oversized frame."""
-        take = min(self._discard, n)
-        self._discard -= take
-        if not self._discard and self._discard_error is not None:
-            self._pending, self._discard_error = self._discard_error, None
-        return take
-
     def _take_in(self, data: bytes, pos: int, owned: bool) -> None:
         """The rest of a fed object from ``pos``: framed in place when it was ``bytes``, else
         copied into the store, as the compiled core does (the two agree on what is held)."""
@@ -731,6 +598,7 @@ class _FrameDecoder:
 
     def _adopt(self, data: bytes, pos: int) -> None:
         self._chunk = data
+        self._clen = len(data)
         self._chunk_view = memoryview(data)
         self._cpos = pos
 
@@ -750,7 +618,7 @@ class _FrameDecoder:
                 total = self._parse(self._store, self._rpos, self._wpos)
             except CorruptFrameError:
                 break  # next_frame() raises it in its place
-            if total in (_OVERSIZED, _RAISED, _UNDECIDED) or total > self._max_total:
+            if total in (PARSE_OVERSIZED, PARSE_RAISED, PARSE_UNDECIDED) or total > self._max_total:
                 break  # (an undecided rule sees the rest of data at once, later)
             if total < 0:
                 need = -total
@@ -762,18 +630,6 @@ class _FrameDecoder:
             self._append(memoryview(data)[pos : pos + take])
             pos += take
         return pos
-
-    def _rest_of_frame(self) -> int:
-        """Bytes still missing of the frame at the read position, when its length is known."""
-        if self._rpos == self._wpos:
-            return 0
-        try:
-            total = self._parse(self._store, self._rpos, self._wpos)
-        except CorruptFrameError:
-            return 0
-        if total < 0 or total > self._max_total:
-            return 0
-        return max(0, total - (self._wpos - self._rpos))
 
     def _append(self, data: memoryview) -> None:
         n = len(data)
@@ -787,7 +643,7 @@ class _FrameDecoder:
         if self._wpos + n <= len(store):
             return
         unread = self._wpos - self._rpos
-        size = C.grown(unread, n)
+        size = grown(unread, n)
         if self._store_view is not None:
             self._store_view.release()
             self._store_view = None
@@ -882,7 +738,7 @@ class _FrameDecoder:
         of a get_buffer() region that could still write into it."""
         store = self._store
         unread = self._wpos - self._rpos
-        size = C.grown(unread, 0)
+        size = grown(unread, 0)
         self._store_view = None
         fresh = bytearray(size) if self._pool is None else self._pool.acquire(size)
         fresh[:unread] = store[self._rpos : self._wpos]
@@ -1129,7 +985,7 @@ class RuleDecoder(_FrameDecoder):
         held while the rule cannot tell yet."""
         payload_limit = overhead is not None
         super().__init__(
-            max_len, True, copy, pool=pool, max_total=_HUGE - 1 if payload_limit else None
+            max_len, True, copy, pool=pool, max_total=PARSE_HUGE - 1 if payload_limit else None
         )
         self._rule = rule
         self._resumable = isinstance(rule, P.RESUMABLE)  # (it keeps its scan's state)
@@ -1137,8 +993,11 @@ class RuleDecoder(_FrameDecoder):
         self._undecided_limit = max_len + (overhead or 0)
         self._huge = self._huge_total = 0
 
-    def _huge_lengths(self) -> tuple[int, int]:
-        return self._huge, self._huge_total
+    def _huge_length(self) -> int:
+        return self._huge
+
+    def _huge_wire(self) -> int:
+        return self._huge_total
 
     def _clear(self) -> None:
         super()._clear()
@@ -1156,7 +1015,7 @@ class RuleDecoder(_FrameDecoder):
         avail = end - pos
         known = self._scanned
         if self._done:
-            return _UNDECIDED
+            return PARSE_UNDECIDED
         if known < 0:
             return -known
         if avail < known and avail <= self._undecided_limit:
@@ -1177,20 +1036,20 @@ class RuleDecoder(_FrameDecoder):
             raise
         except BaseException as exc:  # (KeyboardInterrupt too: next_frame() raises it)
             self._raised = exc
-            return _RAISED
+            return PARSE_RAISED
         if answer is None or answer[0] < 0:
             if avail > self._undecided_limit:
                 raise CorruptFrameError(C.msg_undecided(avail, self._max_frame_length))
             if answer is None:
-                return _UNDECIDED
+                return PARSE_UNDECIDED
             self._scanned = -answer[0]
             if answer[0] == -(avail + 1):
-                return _UNDECIDED  # (not "1 byte short": _complete() would go a byte a time)
+                return PARSE_UNDECIDED  # (not "1 byte short": _complete() would go a byte a time)
             return avail + answer[0]
         total, self._start, stop = answer
         if self._payload_limit and stop - self._start > self._max_frame_length:
             self._huge, self._huge_total = stop - self._start, total
-            return _HUGE
+            return PARSE_HUGE
         self._trim = total - stop
         if avail < total <= self._max_total:
             self._scanned = -total
@@ -1325,11 +1184,11 @@ class DelimiterDecoder(_FrameDecoder):
             self._scanned = at
             if at > (0 if self._discarding else self._max_frame_length):
                 self._droppable = at
-                return _OVERSIZED
+                return PARSE_OVERSIZED
             return -1
         if not self._discarding and at > self._max_frame_length:
             self._droppable = at
-            return _OVERSIZED
+            return PARSE_OVERSIZED
         self._delimiter_length = length
         self._trim = length if self._strip_delimiter else 0
         return at + length
@@ -1426,7 +1285,7 @@ class DelimiterDecoder(_FrameDecoder):
             # too long by then is reported without its length, one only the end makes too long
             # with it; so the error does not depend on whether frames were taken before the end.
             self._eof = False
-            known = self._parse(self._store, self._rpos, self._wpos) == _OVERSIZED
+            known = self._parse(self._store, self._rpos, self._wpos) == PARSE_OVERSIZED
             self._eof = True
             self._drop_buffered()
             length = None if self._fail_fast and known else unterminated

@@ -1,0 +1,346 @@
+"""The decoder engine's decisions, written once for both builds (SPEC §7).
+
+One source, two builds. ``_core.pyx`` includes this file (``include "_engine.py"``): Cython reads
+its decorators and annotations as C declarations, and each function becomes a C function of the
+core that reads the decoder's fields directly, in the same C file as the rest of the core, where
+gcc may inline it. The pure twin imports it as a module and runs the same lines as Python:
+``_purecython`` gives the decorators and type names their plain meaning.
+
+What is here: the ``_parse()`` answers, get_buffer() sizing, discarding a frame too long (fail-fast
+and fail-slow), the end of stream, and what a read into get_buffer()'s region does. Each function
+takes the decoder ``d``; what differs between the builds is what the decoder gives them, its
+kernels over memory: ``_parse_held()`` and ``_parse_chunk()`` (the rule's answer at the read
+position in the store or in the chunk, a corrupt stream as ``PARSE_CORRUPT``), ``_held_bytes()``,
+``_absorb_chunk()``, ``_drop_buffered()``, ``_release_window()``, ``_release_storage()``,
+``_evacuate()``, ``_batch_left()``, and the rule's ``_huge_length()``, ``_huge_wire()`` and
+``_eof_error()``.
+
+Rules for this file: names the core defines (the decoder's class, C types) come from ``cython``
+or are imported only for the type checker; nothing may run at import that the core cannot.
+"""
+
+from typing import TYPE_CHECKING, Optional
+
+from . import _contract as C
+from . import _purecython as cython
+from .errors import FrameError, FrameTooLongError, IncompleteFrameError
+
+if not cython.compiled:  # (Cython drops this block: there, _FrameDecoder is the core's class)
+    if TYPE_CHECKING:
+        from ._pure import _FrameDecoder
+    else:
+        _FrameDecoder = object
+
+# What a rule's _parse() answers besides a frame's wire length (>= 0) and -need (< 0, above all
+# of these):
+#: the stream is corrupt (a compiled rule's answer; a rule in Python raises CorruptFrameError)
+PARSE_CORRUPT = cython.declare(cython.Py_ssize_t, -(1 << 62))
+#: the (delimited) frame is certainly too long; drop ``_droppable`` of its bytes now
+PARSE_OVERSIZED = cython.declare(cython.Py_ssize_t, -(1 << 62) + 1)
+#: a framing rule raised: ``_raised`` is next_frame()'s to raise (elsewhere: wait for it)
+PARSE_RAISED = cython.declare(cython.Py_ssize_t, -(1 << 62) + 2)
+#: a framing rule cannot tell yet how long the frame is (a need of at least one byte)
+PARSE_UNDECIDED = cython.declare(cython.Py_ssize_t, -(1 << 62) + 3)
+#: a frame longer than any max_frame_length; its length is ``_huge_length()``, its wire bytes
+#: ``_huge_wire()``
+PARSE_HUGE = cython.declare(cython.Py_ssize_t, 1 << 62)
+
+DEFAULT_READ_SIZE = cython.declare(cython.Py_ssize_t, C.DEFAULT_READ_SIZE)
+MIN_READ_SIZE = cython.declare(cython.Py_ssize_t, C.MIN_READ_SIZE)
+READ_SIZE_STEP = cython.declare(cython.Py_ssize_t, C.READ_SIZE_STEP)
+SMALL_READS = cython.declare(cython.Py_ssize_t, C.SMALL_READS)
+
+
+# --- get_buffer() sizing -----------------------------------------------------------------------
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def read_region(size: cython.Py_ssize_t, unread: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """The region get_buffer(-1) offers with ``unread`` bytes held and a read size of ``size``."""
+    return size - unread if unread * 2 <= size else size
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def grown(unread: cython.Py_ssize_t, n: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """The size of a new block of storage for ``unread`` bytes held and ``n`` more: exactly
+    ``n`` when nothing is held (a read's region), else with a quarter more room (at most one
+    read's worth), so that a frame growing by small reads is copied a bounded number of times
+    per byte, but not past the read size that holds it (a size class of the pool); never below
+    MIN_READ_SIZE."""
+    needed: cython.Py_ssize_t = unread + n
+    room: cython.Py_ssize_t
+    step: cython.Py_ssize_t
+    if unread:
+        room = needed + min(needed >> 2, DEFAULT_READ_SIZE)
+        if needed <= DEFAULT_READ_SIZE:  # no further than the read size that holds it
+            step = MIN_READ_SIZE
+            while step < needed:
+                step *= READ_SIZE_STEP
+            room = min(room, step)
+        needed = room
+    return max(needed, MIN_READ_SIZE)
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def record_read(d: _FrameDecoder, n: cython.Py_ssize_t, offered: cython.Py_ssize_t) -> cython.bint:
+    """Adapt get_buffer(-1)'s region to a read of ``n`` bytes into ``offered`` ones: up a step
+    after a read that filled it, down a step after SMALL_READS reads in a row that a step
+    smaller would have held."""
+    if n >= min(offered, d._read_size):
+        d._small_reads = 0
+        d._read_size = min(d._read_size * READ_SIZE_STEP, DEFAULT_READ_SIZE)
+    elif n * READ_SIZE_STEP > d._read_size:
+        d._small_reads = 0
+    elif d._small_reads + 1 < SMALL_READS:
+        d._small_reads += 1
+    else:
+        d._small_reads = 0
+        d._read_size = max(d._read_size // READ_SIZE_STEP, MIN_READ_SIZE)
+    return False
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def region_written(d: _FrameDecoder, nbytes: object) -> cython.bint:
+    """buffer_updated(): ``nbytes`` bytes were read into the region get_buffer() returned."""
+    window = d._window
+    if window is None:
+        raise ValueError(C.MSG_NO_BUFFER)
+    if isinstance(nbytes, bool) or not isinstance(nbytes, int):
+        raise TypeError(f"nbytes must be an int, not {type(nbytes).__name__}")
+    offered: cython.Py_ssize_t = len(window)
+    if not 0 <= nbytes <= offered:
+        raise ValueError(C.msg_bad_nbytes(nbytes, offered))
+    n: cython.Py_ssize_t = nbytes
+    skipped: cython.Py_ssize_t
+    record_read(d, n, offered)
+    stale: cython.bint = d._release_window()
+    if d._discard:
+        skipped = discard_bytes(d, n)
+        d._wpos += skipped
+        d._rpos = d._wpos
+        n -= skipped
+    if n:
+        d._wpos += n
+        d._starved = False
+    if stale:
+        d._evacuate()
+    if n:
+        drop_ahead(d)
+    elif d._rpos == d._wpos and d._chunk is None:
+        d._release_storage()  # a read of nothing into an empty decoder keeps nothing
+    return False
+
+
+@cython.cfunc
+@cython.exceptval(check=False)
+def rest_of_frame(d: _FrameDecoder) -> cython.Py_ssize_t:
+    """Bytes still missing of the frame at the read position, when its length is known."""
+    have: cython.Py_ssize_t = d._wpos - d._rpos
+    if have == 0:
+        return 0
+    total: cython.Py_ssize_t = d._parse_held()
+    if total < 0 or total > d._max_total or total <= have:
+        return 0
+    return total - have
+
+
+# --- frames too long ---------------------------------------------------------------------------
+
+
+@cython.cfunc
+@cython.exceptval(check=False)
+def skip(d: _FrameDecoder, n: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """Drop up to ``n`` buffered bytes; return how many were dropped."""
+    d._scanned = 0
+    take: cython.Py_ssize_t = min(n, d._wpos - d._rpos)
+    more: cython.Py_ssize_t
+    d._rpos += take
+    if d._chunk is not None and take < n:
+        more = min(n - take, d._clen - d._cpos)
+        d._cpos += more
+        take += more
+    return take
+
+
+@cython.cfunc
+@cython.exceptval(check=False)
+def discard_bytes(d: _FrameDecoder, n: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """Discard the first of ``n`` arriving bytes that belong to an oversized frame."""
+    take: cython.Py_ssize_t = min(d._discard, n)
+    d._discard -= take
+    if not d._discard and d._discard_error is not None:
+        d._pending = d._discard_error
+        d._discard_error = None
+    return take
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def too_long(d: _FrameDecoder, total: cython.Py_ssize_t) -> cython.bint:
+    """Discard the oversized frame at the read position; raise its error in stream order
+    (fail-slow: once its last byte is discarded)."""
+    length: Optional[int] = total
+    if total == PARSE_HUGE:  # a protocol's payload too long: its length, and the wire bytes
+        length = d._huge_length()
+        total = d._huge_wire()
+    err = FrameTooLongError(length, d._max_frame_length)
+    remaining: cython.Py_ssize_t = total - skip(d, total)
+    if remaining and not d._eof:
+        d._discard = remaining
+        if not d._fail_fast:
+            d._discard_error = err
+            return False
+    raise err
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def oversized(d: _FrameDecoder) -> cython.bint:
+    """The delimited frame at the read position is certainly too long: drop what of it can be
+    dropped now and discard the rest as it comes, until its delimiter."""
+    err = None
+    if not d._discarding:
+        d._discarding = True
+        d._discarded = 0
+        if d._fail_fast:
+            err = FrameTooLongError(None, d._max_frame_length)
+    d._discarded += skip(d, d._droppable)
+    if err is not None:
+        raise err
+    return False
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def end_discarding(d: _FrameDecoder, total: cython.Py_ssize_t) -> cython.bint:
+    """The delimiter of a too-long frame arrived: drop through it, then report it (fail-slow)."""
+    skip(d, total)
+    d._discarding = False
+    if not d._fail_fast:
+        raise FrameTooLongError(d._discarded + total - d._delimiter_length, d._max_frame_length)
+    return False
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def drop_ahead(d: _FrameDecoder) -> cython.bint:
+    """Drop what the bytes just taken in allow of a too-long frame at the read position, as
+    next_frame() would: nothing of it piles up while nobody takes frames (bounded memory). An
+    error found here waits for next_frame(), its place in the stream."""
+    total: cython.Py_ssize_t
+    in_store: cython.bint
+    if d._discard or d._batch_left():
+        return False
+    if d._pending is not None and not d._discarding:
+        return False
+    total = d._wpos - d._rpos
+    if d._chunk is not None:
+        total += d._clen - d._cpos
+    if total <= d._max_frame_length and not d._discarding:
+        return False  # bounded already; and detach() can still hand every byte on
+    while True:
+        if d._rpos < d._wpos:
+            in_store = True
+            total = d._parse_held()
+        elif d._chunk is not None:
+            in_store = False
+            total = d._parse_chunk()
+        else:
+            return False
+        if total == PARSE_RAISED:
+            return False  # as is a rule's error
+        try:
+            if total == PARSE_OVERSIZED:
+                oversized(d)
+                continue
+            if total > d._max_total:
+                too_long(d, total)
+                return False
+        except FrameTooLongError as err:
+            d._pending = err
+            if d._discarding:
+                continue
+            return False
+        if total < 0 and in_store and d._chunk is not None:
+            d._absorb_chunk()
+            continue
+        return False  # a frame, the delimiter of one being discarded, or corrupt: next_frame()
+
+
+# --- the end of stream -------------------------------------------------------------------------
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def end_of_stream(d: _FrameDecoder) -> cython.bint:
+    """feed_eof(): raise the error the end causes at once when nothing complete comes before
+    it; otherwise next_frame() returns what comes first, and then raises it."""
+    total: cython.Py_ssize_t
+    if d._eof:
+        return False
+    d._eof = True
+    if d._pending is not None or d._batch_left():
+        return False  # frames or an error come first
+    if d._discard:
+        d._discard = 0
+        err = d._discard_error
+        d._discard_error = None
+        if err is not None:
+            raise err
+        return False
+    d._absorb_chunk()
+    if d._rpos < d._wpos:
+        total = d._parse_held()
+        if (
+            total in (PARSE_CORRUPT, PARSE_OVERSIZED, PARSE_RAISED)
+            or 0 <= total <= d._wpos - d._rpos
+        ):
+            return False  # a frame or an error comes first: next_frame() returns it
+        if total > d._max_total:
+            return False
+    elif not d._discarding:
+        return False
+    error = d._eof_error()
+    if error is not None:
+        raise error
+    return False
+
+
+@cython.cfunc
+def end_of_stream_error(d: _FrameDecoder) -> Optional[FrameError]:
+    """What the end of stream makes of the bytes held (None: nothing); they are dropped."""
+    partial = d._held_bytes()
+    d._drop_buffered()
+    if d._discarding:
+        d._discarding = False
+        if d._fail_fast:
+            return None  # reported when discarding began
+        return FrameTooLongError(d._discarded + len(partial), d._max_frame_length)
+    return IncompleteFrameError(partial)
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def starve(d: _FrameDecoder) -> cython.bint:
+    """No frame is complete: the end of stream's error if it came, and storage given back when
+    nothing is held."""
+    d._absorb_chunk()
+    if d._eof and (d._rpos < d._wpos or d._discarding):
+        err = d._eof_error()
+        if err is not None:
+            raise err
+    d._starved = True
+    if d._rpos == d._wpos:
+        # nothing held: the storage goes back, and with it a get_buffer() region still out
+        # (valid until the next call on the decoder, this one; uvloop leaves one after a read
+        # that found nothing). A view still cut from it writes where nobody reads.
+        d._release_window()
+        d._release_storage()
+    return False
