@@ -81,6 +81,11 @@ cdef extern from "_compat.h":
     bint framekit_compact_int(object o, long long *value) noexcept
 
 
+cdef extern from *:
+    # Cython's own branch hints, for gcc's estimate of which path is hot
+    bint likely(bint) noexcept nogil
+
+
 cdef extern from "_memory.h":
     # big zeroed blocks (in huge pages where the system has them), and a record field's bytes
     char *framekit_zeroed(size_t size) noexcept
@@ -255,6 +260,7 @@ cdef class _FrameDecoder:
     cdef object _chunk               # bytes framed in place, or None
     cdef object _chunk_view          # memoryview of _chunk
     cdef const char *_cdata
+    cdef const char *_in             # feed(): the bytes being taken, while it runs (else NULL)
     cdef Py_ssize_t _clen
     cdef Py_ssize_t _cpos
     cdef object _window              # the memoryview get_buffer() handed out, or None
@@ -410,24 +416,26 @@ cdef class _FrameDecoder:
     def feed(self, data):
         """Take the next bytes of the stream. ``bytes`` are framed in place; others are copied."""
         cdef Py_buffer view
-        self._check_usable()
-        if self._eof:
-            raise ValueError(C.MSG_AFTER_EOF)
-        self._leave_window()
+        before_feed(self)
         if PyBytes_CheckExact(data):
-            self._feed(data, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
-        else:
+            self._in = PyBytes_AS_STRING(data)
             try:
-                PyObject_GetBuffer(data, &view, PyBUF_FULL_RO)
-            except (TypeError, BufferError):
-                raise TypeError(C.msg_not_buffer(data)) from None
-            try:
-                if not PyBuffer_IsContiguous(&view, b'C'):
-                    raise TypeError(C.msg_not_buffer(data))
-                self._feed(None, <const char *>view.buf, view.len)
+                take(self, data, PyBytes_GET_SIZE(data))
             finally:
-                PyBuffer_Release(&view)
-        drop_ahead(self)
+                self._in = NULL
+            return
+        try:
+            PyObject_GetBuffer(data, &view, PyBUF_FULL_RO)
+        except (TypeError, BufferError):
+            raise TypeError(C.msg_not_buffer(data)) from None
+        try:
+            if not PyBuffer_IsContiguous(&view, b'C'):
+                raise TypeError(C.msg_not_buffer(data))
+            self._in = <const char *>view.buf
+            take(self, None, view.len)
+        finally:
+            self._in = NULL
+            PyBuffer_Release(&view)
 
     def next_frame(self):
         """The next complete frame, or ``None`` when more data is needed."""
@@ -596,7 +604,7 @@ cdef class _FrameDecoder:
                 pos = self._rpos
                 avail = self._wpos - pos
                 total = self._parse(<const unsigned char *>self._block.data + pos, avail)
-                if 0 <= total <= avail and total <= self._max_total and not self._discarding:
+                if likely(0 <= total <= avail and total <= self._max_total and not self._discarding):
                     self._rpos = pos + total
                     self._scanned = 0
                     if self._copy:
@@ -613,7 +621,7 @@ cdef class _FrameDecoder:
                 pos = self._cpos
                 avail = self._clen - pos
                 total = self._parse(<const unsigned char *>self._cdata + pos, avail)
-                if 0 <= total <= avail and total <= self._max_total and not self._discarding:
+                if likely(0 <= total <= avail and total <= self._max_total and not self._discarding):
                     self._cpos = pos + total
                     self._scanned = 0
                     if self._copy:
@@ -628,28 +636,8 @@ cdef class _FrameDecoder:
             else:
                 starve(self)
                 return None
-            if total == PARSE_CORRUPT:
-                self._corrupt = self._corrupt_error()
-                self._drop_buffered()
-                raise self._corrupt
-            if total == PARSE_RAISED:
-                err = self._raised
-                self._raised = None
-                raise err
-            if total == PARSE_OVERSIZED:
-                oversized(self)
-                continue
-            if total > self._max_total:
-                too_long(self, total)
-                continue
-            if 0 <= total <= avail:  # the delimiter of a frame being discarded
-                end_discarding(self, total)
-                continue
-            if in_store and self._chunk is not None:
-                self._absorb_chunk()
-                continue
-            starve(self)
-            return None
+            if not not_a_frame(self, total, avail, in_store):
+                return None
 
     cdef inline object _frame_view(self, object base, const char *start, Py_ssize_t length):
         """A frame cut from ``base``. In a loop like ``for frame in decoder`` the frame returned
@@ -698,37 +686,22 @@ cdef class _FrameDecoder:
         self._wpos = 0
         return 0
 
-    cdef int _feed(self, object owner, const char *data, Py_ssize_t n) except -1:
-        """Take ``n`` bytes at ``data``; ``owner`` is the ``bytes`` object to frame in place,
-        or None when the bytes must be copied (they belong to a mutable buffer)."""
-        cdef Py_ssize_t pos = 0
-        if self._discard:
-            pos = discard_bytes(self, n)
-        if pos == n:
-            return 0
-        if self._chunk is not None and self._cpos == self._clen:
-            self._chunk = None
-            self._chunk_view = None
-        if self._chunk is None and self._rpos == self._wpos:
-            pass
-        elif self._starved:
-            pos = self._complete(data, pos, n)
-            if pos == n:
-                self._starved = False
-                return 0
-        else:
-            self._absorb_chunk()
-            owner = None
-        if owner is None:
-            self._append(data + pos, n - pos)
-        else:
-            self._forget_frames()
-            self._chunk = owner
-            self._chunk_view = PyMemoryView_FromObject(owner)
-            self._cdata = data
-            self._clen = n
-            self._cpos = pos
-        self._starved = False
+    cdef int _adopt(self, object owner, Py_ssize_t pos, Py_ssize_t n) except -1:
+        """Frame the ``bytes`` being fed in place, from ``pos``: they become the chunk."""
+        self._forget_frames()
+        self._chunk = owner
+        self._chunk_view = PyMemoryView_FromObject(owner)
+        self._cdata = self._in
+        self._clen = n
+        self._cpos = pos
+        return 0
+
+    cdef int _copy_in(self, Py_ssize_t pos, Py_ssize_t n, Py_ssize_t room) except -1:
+        """Copy ``n`` of the bytes being fed, from ``pos``, into the store, with room for
+        ``room`` there."""
+        self._reserve(room)
+        memcpy(self._block.data + self._wpos, self._in + pos, n)
+        self._wpos += n
         return 0
 
     cdef int _absorb_chunk(self) except -1:
@@ -743,31 +716,9 @@ cdef class _FrameDecoder:
             self._forget_frames()
         return 0
 
-    cdef Py_ssize_t _complete(self, const char *data, Py_ssize_t pos, Py_ssize_t n) except -1:
-        """Copy from ``data`` into the store what the incomplete frame there still lacks (and no
-        more), so that the rest of ``data`` can be framed in place. Returns the new position."""
-        cdef Py_ssize_t total, need, have
-        while pos < n:
-            have = self._wpos - self._rpos
-            total = self._parse(<const unsigned char *>self._block.data + self._rpos, have)
-            if (
-                total == PARSE_CORRUPT or total == PARSE_OVERSIZED or total == PARSE_RAISED
-                or total == PARSE_UNDECIDED or total > self._max_total
-            ):
-                break  # next_frame() raises it in its place (an undecided rule: sees it all)
-            if total < 0:
-                need = -total
-            else:
-                need = total - have
-                if need <= 0:
-                    break
-            self._reserve(need)
-            if need > n - pos:
-                need = n - pos
-            memcpy(self._block.data + self._wpos, data + pos, need)
-            self._wpos += need
-            pos += need
-        return pos
+    cdef Py_ssize_t _complete(self, Py_ssize_t pos, Py_ssize_t n) except -1:
+        """complete_frame(); a rule may copy otherwise (DelimiterDecoder)."""
+        return complete_frame(self, pos, n)
 
     cdef int _append(self, const char *data, Py_ssize_t n) except -1:
         self._reserve(n)
@@ -1865,47 +1816,23 @@ cdef class DelimiterDecoder(_FrameDecoder):
         cdef bint settled = self._rule.search(p, self._scanned, avail, self._eof, found)
         return self._settle(settled, found[0], found[1])
 
-    cdef Py_ssize_t _complete(self, const char *data, Py_ssize_t pos, Py_ssize_t n) except -1:
-        # Copy the incomplete frame's rest: through the first delimiter in ``data`` and room to
-        # settle a longer one. A delimiter straddling the two ends sooner; copying more is safe.
-        cdef Py_ssize_t stop = n, at, total, extra
+    cdef Py_ssize_t _complete(self, Py_ssize_t pos, Py_ssize_t n) except -1:
+        # Copy the incomplete frame's rest: through the first delimiter in the bytes being fed
+        # and room to settle a longer one. A delimiter straddling the two ends sooner; copying
+        # more is safe.
+        cdef Py_ssize_t stop = n, at
         cdef bytes d
         for d in self._rule.delimiters:
-            at = framekit_find(data + pos, n - pos, PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d))
+            at = framekit_find(self._in + pos, n - pos, PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d))
             if at >= 0:
                 at += pos + PyBytes_GET_SIZE(d) + self._rule.longest - 1
                 if at < stop:
                     stop = at
-        self._append(data + pos, stop - pos)
-        # ... then give back what lies past the frame now settled: left in the store, the start
-        # of the next frame would have the whole rest of ``data`` copied after it
-        if not self._discarding:
-            total = self._parse(
-                <const unsigned char *>self._block.data + self._rpos, self._wpos - self._rpos
-            )
-            extra = self._wpos - self._rpos - total
-            if total >= 0 and 0 < extra <= stop - pos:
-                self._wpos -= extra
-                stop -= extra
-        return stop
+        self._copy_in(pos, stop - pos, stop - pos)
+        return stop - trim_past_frame(self, stop - pos)
 
     cdef object _eof_error(self):
-        cdef Py_ssize_t unterminated = self._wpos - self._rpos
-        cdef bint known
-        if not self._discarding and unterminated > self._max_frame_length:
-            # As _next() just before the end would have it: a fail-fast frame certain to be too
-            # long by then is reported without its length, one only the end makes too long with
-            # it; so the error does not depend on whether frames were taken before the end.
-            self._eof = False
-            known = self._parse(
-                <const unsigned char *>self._block.data + self._rpos, unterminated
-            ) == PARSE_OVERSIZED
-            self._eof = True
-            self._drop_buffered()
-            return FrameTooLongError(
-                None if self._fail_fast and known else unterminated, self._max_frame_length
-            )
-        return _FrameDecoder._eof_error(self)
+        return delimited_eof_error(self)
 
 
 cdef class LineDecoder(DelimiterDecoder):

@@ -151,6 +151,130 @@ def rest_of_frame(d: _FrameDecoder) -> cython.Py_ssize_t:
     return total - have
 
 
+# --- feed() ------------------------------------------------------------------------------------
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def before_feed(d: _FrameDecoder) -> cython.bint:
+    """What feed() checks before it looks at the bytes."""
+    d._check_usable()
+    if d._eof:
+        raise ValueError(C.MSG_AFTER_EOF)
+    d._leave_window()
+    return False
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def take(d: _FrameDecoder, owner: Optional[bytes], n: cython.Py_ssize_t) -> cython.bint:
+    """feed(): take ``n`` bytes, which the build's kernels read while feed() runs. ``owner``
+    is the ``bytes`` object they are, framed in place, or None: they belong to a mutable
+    buffer, and are copied."""
+    pos: cython.Py_ssize_t = 0
+    if d._discard:
+        pos = discard_bytes(d, n)
+    if pos < n:
+        if d._chunk is not None and d._cpos == d._clen:
+            d._chunk = None
+            d._chunk_view = None
+        if d._chunk is None and d._rpos == d._wpos:
+            pass
+        elif d._starved:  # the store holds the start of a frame: complete it from these bytes
+            pos = d._complete(pos, n)
+        else:
+            d._absorb_chunk()
+            owner = None
+        if pos < n:
+            if owner is None:
+                d._copy_in(pos, n - pos, n - pos)
+            else:
+                d._adopt(owner, pos, n)
+        d._starved = False
+    drop_ahead(d)  # as after any feed, even of nothing
+    return False
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def complete_frame(
+    d: _FrameDecoder, pos: cython.Py_ssize_t, n: cython.Py_ssize_t
+) -> cython.Py_ssize_t:
+    """Copy from the bytes being fed (``pos`` to ``n``) into the store what the incomplete
+    frame there still lacks (and no more), so that the rest can be framed in place. Returns the
+    new position."""
+    total: cython.Py_ssize_t
+    need: cython.Py_ssize_t
+    while pos < n:
+        total = d._parse_held()
+        if total in (PARSE_CORRUPT, PARSE_OVERSIZED, PARSE_RAISED, PARSE_UNDECIDED):
+            break  # next_frame() raises it in its place (an undecided rule: sees it all)
+        if total > d._max_total:
+            break
+        if total < 0:
+            need = -total
+        else:
+            need = total - (d._wpos - d._rpos)
+            if need <= 0:
+                break
+        d._copy_in(pos, min(need, n - pos), need)
+        pos += min(need, n - pos)
+    return pos
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def trim_past_frame(d: _FrameDecoder, copied: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """After ``copied`` bytes were copied into the store to complete a delimited frame: take
+    back out what lies past the frame now settled, and return how many. Left in the store, the
+    start of the next frame would have the whole rest of the read copied after it."""
+    if d._discarding:
+        return 0
+    total: cython.Py_ssize_t = d._parse_held()
+    extra: cython.Py_ssize_t = d._wpos - d._rpos - total
+    if total >= 0 and 0 < extra <= copied:
+        d._wpos -= extra
+        return extra
+    return 0
+
+
+# --- next_frame() ------------------------------------------------------------------------------
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def not_a_frame(
+    d: _FrameDecoder, total: cython.Py_ssize_t, avail: cython.Py_ssize_t, in_store: cython.bint
+) -> cython.bint:
+    """next_frame() found no frame to cut where the rule answered ``total`` for ``avail`` bytes
+    (in the store, or in the chunk): raise the error there in its place, or drop what a frame
+    too long allows. True: look again; False: more bytes are needed (the end of stream's error,
+    if it came, is raised)."""
+    if total == PARSE_CORRUPT:
+        d._corrupt = d._corrupt_error()
+        d._drop_buffered()
+        raise d._corrupt
+    if total == PARSE_RAISED:
+        err = d._raised
+        d._raised = None
+        assert err is not None
+        raise err
+    if total == PARSE_OVERSIZED:
+        oversized(d)
+        return True
+    if total > d._max_total:
+        too_long(d, total)
+        return True
+    if 0 <= total <= avail:  # the delimiter of a frame being discarded
+        end_discarding(d, total)
+        return True
+    if in_store and d._chunk is not None:  # the frame goes on in the chunk
+        d._absorb_chunk()
+        return True
+    starve(d)
+    return False
+
+
 # --- frames too long ---------------------------------------------------------------------------
 
 
@@ -324,6 +448,25 @@ def end_of_stream_error(d: _FrameDecoder) -> Optional[FrameError]:
             return None  # reported when discarding began
         return FrameTooLongError(d._discarded + len(partial), d._max_frame_length)
     return IncompleteFrameError(partial)
+
+
+@cython.cfunc
+def delimited_eof_error(d: _FrameDecoder) -> Optional[FrameError]:
+    """end_of_stream_error() for a delimited frame, whose length the end itself may settle."""
+    unterminated: cython.Py_ssize_t = d._wpos - d._rpos
+    known: cython.bint
+    if not d._discarding and unterminated > d._max_frame_length:
+        # As next_frame() just before the end would have it: a fail-fast frame certain to be too
+        # long by then is reported without its length, one only the end makes too long with it;
+        # so the error does not depend on whether frames were taken before the end.
+        d._eof = False
+        known = d._parse_held() == PARSE_OVERSIZED
+        d._eof = True
+        d._drop_buffered()
+        return FrameTooLongError(
+            None if d._fail_fast and known else unterminated, d._max_frame_length
+        )
+    return end_of_stream_error(d)
 
 
 @cython.cfunc

@@ -34,18 +34,19 @@ from ._engine import (
     PARSE_OVERSIZED,
     PARSE_RAISED,
     PARSE_UNDECIDED,
-    discard_bytes,
-    drop_ahead,
-    end_discarding,
+    before_feed,
+    complete_frame,
+    delimited_eof_error,
     end_of_stream,
     end_of_stream_error,
     grown,
-    oversized,
+    not_a_frame,
     read_region,
     region_written,
     rest_of_frame,
     starve,
-    too_long,
+    take,
+    trim_past_frame,
 )
 from ._protocols import (
     ChunkedRule,
@@ -143,6 +144,7 @@ class _FrameDecoder:
         "_droppable",
         "_eof",
         "_fail_fast",
+        "_in",
         "_max_frame_length",
         "_max_total",
         "_pending",
@@ -191,6 +193,7 @@ class _FrameDecoder:
         self._chunk_view: Optional[memoryview] = None
         self._cpos = 0
         self._clen = 0
+        self._in = b""  # feed(): the bytes being taken, while it runs
         self._window: Optional[memoryview] = None
         self._window_refs = 0  # references to the store before the window was cut from it
         self._start = 0  # where the delivered part of the frame just parsed begins
@@ -239,6 +242,12 @@ class _FrameDecoder:
     def _eof_error(self) -> Optional[FrameError]:
         """What the end of stream makes of the bytes held (None: nothing); they are dropped."""
         return end_of_stream_error(self)
+
+    def _corrupt_error(self) -> CorruptFrameError:
+        """The error of the frame _parse() found corrupt: the rule raised it."""
+        err, self._raised = self._raised, None
+        assert isinstance(err, CorruptFrameError)
+        return err
 
     # --- the kernels the engine's decisions (_engine.py) take from this build -----------------
 
@@ -289,31 +298,13 @@ class _FrameDecoder:
 
     def feed(self, data: C.BytesLike) -> None:
         """Take the next bytes of the stream. ``bytes`` are framed in place; others are copied."""
-        self._check_usable()
-        if self._eof:
-            raise ValueError(C.MSG_AFTER_EOF)
-        self._leave_window()
-        owned = type(data) is bytes  # framed in place; anything else is copied into the store
-        data = _as_bytes(data)
-        pos = 0
-        if self._discard:
-            pos = discard_bytes(self, len(data))
-        if pos == len(data):
-            drop_ahead(self)  # as after any feed, even of nothing (the core does too)
-            return
-        if self._chunk is not None and self._cpos == len(self._chunk):
-            self._chunk = self._chunk_view = None
-        if self._chunk is None and self._rpos == self._wpos:
-            self._take_in(data, pos, owned)
-        elif self._starved:
-            pos = self._complete(data, pos)
-            if pos < len(data):
-                self._take_in(data, pos, owned)
-        else:
-            self._absorb_chunk()
-            self._append(memoryview(data)[pos:])
-        self._starved = False
-        drop_ahead(self)
+        before_feed(self)
+        owner = data if type(data) is bytes else None  # framed in place; others are copied
+        self._in = _as_bytes(data)
+        try:
+            take(self, owner, len(self._in))
+        finally:
+            self._in = b""
 
     def next_frame(self) -> Optional[C.Frame]:
         """The next complete frame, or ``None`` when more data is needed."""
@@ -341,23 +332,9 @@ class _FrameDecoder:
             try:
                 total = self._parse(buf, pos, end)
             except CorruptFrameError as err:
-                self._corrupt = err
-                self._drop_buffered()
-                raise
-            if total == PARSE_RAISED:
-                raised, self._raised = self._raised, None
-                assert raised is not None
-                raise raised
-            if total == PARSE_OVERSIZED:
-                oversized(self)
-                continue
-            if total > self._max_total:
-                too_long(self, total)
-                continue
-            if 0 <= total <= end - pos:
-                if self._discarding:
-                    end_discarding(self, total)
-                    continue
+                self._raised = err  # (_corrupt_error()'s)
+                total = PARSE_CORRUPT
+            if 0 <= total <= end - pos and total <= self._max_total and not self._discarding:
                 self._scanned = 0
                 stop = pos + total - self._trim
                 if in_store:
@@ -368,11 +345,8 @@ class _FrameDecoder:
                     return bytes(buf[pos + self._start : stop])
                 assert self._chunk_view is not None
                 return self._chunk_view[pos + self._start : stop]
-            if in_store and self._chunk is not None:
-                self._absorb_chunk()
-                continue
-            starve(self)
-            return None
+            if not not_a_frame(self, total, end - pos, in_store):
+                return None
 
     def __iter__(self) -> Iterator[C.Frame]:
         """Yield complete frames until more data is needed."""
@@ -588,19 +562,17 @@ class _FrameDecoder:
                 self._give_back(buf)
         self._retired = []
 
-    def _take_in(self, data: bytes, pos: int, owned: bool) -> None:
-        """The rest of a fed object from ``pos``: framed in place when it was ``bytes``, else
-        copied into the store, as the compiled core does (the two agree on what is held)."""
-        if owned:
-            self._adopt(data, pos)
-        else:
-            self._append(memoryview(data)[pos:])
-
-    def _adopt(self, data: bytes, pos: int) -> None:
-        self._chunk = data
-        self._clen = len(data)
-        self._chunk_view = memoryview(data)
+    def _adopt(self, owner: bytes, pos: int, n: int) -> None:
+        """Frame the ``bytes`` being fed in place, from ``pos``: they become the chunk."""
+        self._chunk = owner
+        self._clen = n
+        self._chunk_view = memoryview(owner)
         self._cpos = pos
+
+    def _copy_in(self, pos: int, n: int, room: int) -> None:
+        """Copy ``n`` of the bytes being fed, from ``pos``, into the store (``room``: the
+        core's reservation; the store grows as it needs here)."""
+        self._append(memoryview(self._in)[pos : pos + n])
 
     def _absorb_chunk(self) -> None:
         """Move the unread rest of the chunk into the store (it must precede what comes next)."""
@@ -610,26 +582,9 @@ class _FrameDecoder:
             self._chunk = self._chunk_view = None
             self._append(rest)
 
-    def _complete(self, data: bytes, pos: int) -> int:
-        """Copy from ``data`` into the store what the incomplete frame there still lacks (and no
-        more), so that the rest of ``data`` can be framed in place. Returns the new position."""
-        while pos < len(data):
-            try:
-                total = self._parse(self._store, self._rpos, self._wpos)
-            except CorruptFrameError:
-                break  # next_frame() raises it in its place
-            if total in (PARSE_OVERSIZED, PARSE_RAISED, PARSE_UNDECIDED) or total > self._max_total:
-                break  # (an undecided rule sees the rest of data at once, later)
-            if total < 0:
-                need = -total
-            else:
-                need = total - (self._wpos - self._rpos)
-                if need <= 0:
-                    break
-            take = min(need, len(data) - pos)
-            self._append(memoryview(data)[pos : pos + take])
-            pos += take
-        return pos
+    def _complete(self, pos: int, n: int) -> int:
+        """complete_frame(); a rule may copy otherwise (DelimiterDecoder)."""
+        return complete_frame(self, pos, n)
 
     def _append(self, data: memoryview) -> None:
         n = len(data)
@@ -1256,41 +1211,20 @@ class DelimiterDecoder(_FrameDecoder):
     def _any_too_long(self, parts: list[bytes]) -> bool:
         return any(self._content(p, -1) > self._max_frame_length for p in parts)
 
-    def _complete(self, data: bytes, pos: int) -> int:
-        # Copy the incomplete frame's rest: through the first delimiter in ``data`` and room to
-        # settle a longer one. A delimiter straddling the two ends sooner; copying more is safe.
-        stop = len(data)
+    def _complete(self, pos: int, n: int) -> int:
+        # Copy the incomplete frame's rest: through the first delimiter in the bytes being fed
+        # and room to settle a longer one. A delimiter straddling the two ends sooner; copying
+        # more is safe.
+        stop = n
         for d in self._rule.delimiters:
-            at = data.find(d, pos)
+            at = self._in.find(d, pos)
             if at >= 0:
                 stop = min(stop, at + len(d) + self._rule.longest - 1)
-        self._append(memoryview(data)[pos:stop])
-        # ... then give back what lies past the frame now settled: left in the store, the start
-        # of the next frame would have the whole rest of ``data`` copied after it
-        if not self._discarding:
-            try:
-                total = self._parse(self._store, self._rpos, self._wpos)
-            except CorruptFrameError:
-                return stop
-            extra = self._wpos - self._rpos - total
-            if total >= 0 and 0 < extra <= stop - pos:
-                self._wpos -= extra
-                stop -= extra
-        return stop
+        self._copy_in(pos, stop - pos, stop - pos)
+        return stop - trim_past_frame(self, stop - pos)
 
     def _eof_error(self) -> Optional[FrameError]:
-        unterminated = self._wpos - self._rpos
-        if not self._discarding and unterminated > self._max_frame_length:
-            # As next_frame() just before the end would have it: a fail-fast frame certain to be
-            # too long by then is reported without its length, one only the end makes too long
-            # with it; so the error does not depend on whether frames were taken before the end.
-            self._eof = False
-            known = self._parse(self._store, self._rpos, self._wpos) == PARSE_OVERSIZED
-            self._eof = True
-            self._drop_buffered()
-            length = None if self._fail_fast and known else unterminated
-            return FrameTooLongError(length, self._max_frame_length)
-        return super()._eof_error()
+        return delimited_eof_error(self)
 
 
 def _batch_window(buf: _Buf, delimiter: bytes, pos: int, start: int, end: int) -> int:
