@@ -103,7 +103,6 @@ cdef extern from "_memory.h":
     void framekit_prefetch(const void *p) noexcept
 
 
-cdef Py_ssize_t INITIAL_READ_SIZE = C.INITIAL_READ_SIZE
 cdef bint HOST_LITTLE = sys.byteorder == "little"
 cdef int C_SLOT_BITS = C.SLOT_BITS
 cdef int C_GENERATION_BITS = C.GENERATION_BITS
@@ -324,21 +323,7 @@ cdef class _FrameDecoder:
         return 0
 
     cdef int _clear(self) except -1:
-        self._forget_frames()
-        self._drop_buffered()
-        self._leave_window()
-        self._release_storage()
-        self._read_size = INITIAL_READ_SIZE
-        self._small_reads = 0
-        self._starved = True
-        self._discard = 0
-        self._discard_error = None
-        self._discarding = False
-        self._discarded = 0
-        self._pending = None
-        self._corrupt = None
-        self._raised = None
-        self._eof = False
+        reset_state(self)
         return 0
 
     # --- the framing rule ----------------------------------------------------------------------
@@ -389,6 +374,14 @@ cdef class _FrameDecoder:
         """Frames cut and not yet handed out: none here (frames are cut one at a time)."""
         return 0
 
+    cdef inline Py_ssize_t _batch_bytes(self) noexcept:
+        """The wire bytes of frames cut and not yet handed out: none here."""
+        return 0
+
+    cdef inline bytes _batch_rest(self):
+        """Those wire bytes: none here."""
+        return b""
+
     @property
     def pool(self):
         """The :class:`BufferPool` the storage comes from (None: plain memory). May be set at
@@ -408,10 +401,7 @@ cdef class _FrameDecoder:
     @property
     def buffered(self):
         """Bytes held that are not yet part of a returned frame."""
-        cdef Py_ssize_t n = self._wpos - self._rpos
-        if self._chunk is not None:
-            n += self._clen - self._cpos
-        return n
+        return held(self)
 
     def feed(self, data):
         """Take the next bytes of the stream. ``bytes`` are framed in place; others are copied."""
@@ -454,18 +444,7 @@ cdef class _FrameDecoder:
     def decode(self, data):
         """``feed(data)``, then all complete frames. An error met after k >= 1 frames is raised by
         the next call instead, after those frames are returned."""
-        self.feed(data)
-        cdef list frames = []
-        try:
-            frame = self._next()
-            while frame is not None:
-                frames.append(frame)
-                frame = self._next()
-        except FrameError as err:
-            if not frames:
-                raise
-            self._pending = err
-        return frames
+        return decode_all(self, data)
 
     def index(self, data):
         """The positions of every complete frame in ``data``, without a Python object per
@@ -532,19 +511,8 @@ cdef class _FrameDecoder:
 
         When a frame's length is known and its bytes have not all arrived, the region is where the
         rest of that frame will live, large enough to hold all of it."""
-        cdef Py_ssize_t want = C.check_sizehint(sizehint)
-        cdef Py_ssize_t rest
+        cdef Py_ssize_t want = region_size(self, sizehint)
         cdef _Window window
-        self._check_usable()
-        if self._eof:
-            raise ValueError(C.MSG_AFTER_EOF)
-        self._leave_window()
-        self._absorb_chunk()
-        if want == 0:
-            want = read_region(self._read_size, self._wpos - self._rpos)
-        rest = rest_of_frame(self)
-        if rest > want:
-            want = rest
         self._reserve(want)
         window = _Window.__new__(_Window)
         window.block = self._block
@@ -560,8 +528,6 @@ cdef class _FrameDecoder:
     def feed_eof(self):
         """End of stream. Raises the error it causes at once when nothing complete comes before
         it; otherwise ``next_frame()`` returns what comes first and then raises it."""
-        self._check_usable()
-        self._leave_window()
         end_of_stream(self)
 
     def reset(self):
@@ -572,13 +538,7 @@ cdef class _FrameDecoder:
         """The bytes received and not yet returned as frames, in stream order (complete frames
         not yet taken included; what was dropped of a too-long frame not), for another decoder
         to go on with; this one is then reset. Frames returned before stay valid."""
-        self._check_usable()
-        self._leave_window()
-        rest = PyBytes_FromStringAndSize(self._block.data + self._rpos, self._wpos - self._rpos)
-        if self._chunk is not None and self._cpos < self._clen:
-            rest += PyBytes_FromStringAndSize(self._cdata + self._cpos, self._clen - self._cpos)
-        self._clear()
-        return rest
+        return detach_rest(self)
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -1793,28 +1753,10 @@ cdef class DelimiterDecoder(_FrameDecoder):
             ("pool", pool),
         )
 
-    cdef inline Py_ssize_t _settle(self, bint settled, Py_ssize_t at, Py_ssize_t length) noexcept:
-        """_parse's decision on the rule's answer: the delimiter that ends the frame at ``at``
-        (``length`` bytes), if ``settled``; else where one may still be arriving."""
-        if not settled:
-            if self._eof:
-                return -1
-            self._scanned = at
-            if at > (0 if self._discarding else self._max_frame_length):
-                self._droppable = at
-                return PARSE_OVERSIZED
-            return -1
-        if not self._discarding and at > self._max_frame_length:
-            self._droppable = at
-            return PARSE_OVERSIZED
-        self._delimiter_length = length
-        self._trim = length if self._strip_delimiter else 0
-        return at + length
-
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
         cdef Py_ssize_t found[2]
         cdef bint settled = self._rule.search(p, self._scanned, avail, self._eof, found)
-        return self._settle(settled, found[0], found[1])
+        return settle_delimited(self, settled, found[0], found[1], self._strip_delimiter)
 
     cdef Py_ssize_t _complete(self, Py_ssize_t pos, Py_ssize_t n) except -1:
         # Copy the incomplete frame's rest: through the first delimiter in the bytes being fed
@@ -1877,7 +1819,7 @@ cdef class LineDecoder(DelimiterDecoder):
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
         cdef Py_ssize_t found[2]
         cdef bint settled = self._lines.search(p, self._scanned, avail, self._eof, found)
-        return self._settle(settled, found[0], found[1])
+        return settle_delimited(self, settled, found[0], found[1], self._strip_delimiter)
 
 
 cdef class DelimiterEncoder:

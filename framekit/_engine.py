@@ -46,9 +46,76 @@ PARSE_UNDECIDED = cython.declare(cython.Py_ssize_t, -(1 << 62) + 3)
 PARSE_HUGE = cython.declare(cython.Py_ssize_t, 1 << 62)
 
 DEFAULT_READ_SIZE = cython.declare(cython.Py_ssize_t, C.DEFAULT_READ_SIZE)
+INITIAL_READ_SIZE = cython.declare(cython.Py_ssize_t, C.INITIAL_READ_SIZE)
 MIN_READ_SIZE = cython.declare(cython.Py_ssize_t, C.MIN_READ_SIZE)
 READ_SIZE_STEP = cython.declare(cython.Py_ssize_t, C.READ_SIZE_STEP)
 SMALL_READS = cython.declare(cython.Py_ssize_t, C.SMALL_READS)
+
+
+# --- the decoder's state ------------------------------------------------------------------------
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def reset_state(d: _FrameDecoder) -> cython.bint:
+    """reset(): drop all bytes held and any error state."""
+    d._forget_frames()
+    d._drop_buffered()
+    d._leave_window()
+    d._release_storage()
+    d._read_size = INITIAL_READ_SIZE  # get_buffer(-1)'s region, from recent reads
+    d._small_reads = 0  # reads in a row that a smaller region would have held
+    d._starved = True  # the store holds at most one incomplete frame, and no chunk
+    d._discard = 0  # bytes of an oversized frame still to be discarded
+    d._discard_error = None  # raised once discarding ends
+    d._discarding = False  # dropping a too-long delimited frame until its delimiter
+    d._discarded = 0  # bytes of it dropped so far
+    d._pending = None  # raised before anything else is returned
+    d._corrupt = None
+    d._raised = None
+    d._eof = False
+    return False
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def held(d: _FrameDecoder) -> cython.Py_ssize_t:
+    """``buffered``: the bytes held that are not yet part of a returned frame."""
+    n: cython.Py_ssize_t = d._wpos - d._rpos + d._batch_bytes()
+    if d._chunk is not None:
+        n += d._clen - d._cpos
+    return n
+
+
+@cython.cfunc
+def decode_all(d: _FrameDecoder, data: "C.BytesLike") -> list:  # type: ignore[type-arg]
+    """decode(): feed(data), then all complete frames. An error met after k >= 1 frames is
+    raised by the next call instead, after those frames are returned."""
+    d.feed(data)
+    frames = []
+    try:
+        frame = d._next()
+        while frame is not None:
+            frames.append(frame)
+            frame = d._next()
+    except FrameError as err:
+        if not frames:
+            raise
+        d._pending = err
+    return frames
+
+
+@cython.cfunc
+def detach_rest(d: _FrameDecoder) -> bytes:
+    """detach(): the bytes received and not yet returned as frames, in stream order; the
+    decoder is then reset."""
+    d._check_usable()
+    d._leave_window()
+    rest: bytes = d._batch_rest() + d._held_bytes()
+    if d._chunk is not None and d._cpos < d._clen:
+        rest += d._chunk[d._cpos : d._clen]
+    d._clear()
+    return rest
 
 
 # --- get_buffer() sizing -----------------------------------------------------------------------
@@ -83,6 +150,26 @@ def grown(unread: cython.Py_ssize_t, n: cython.Py_ssize_t) -> cython.Py_ssize_t:
             room = min(room, step)
         needed = room
     return max(needed, MIN_READ_SIZE)
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def region_size(d: _FrameDecoder, sizehint: object) -> cython.Py_ssize_t:
+    """get_buffer(sizehint): how large a region to offer. When a frame's length is known and
+    its bytes have not all arrived, large enough for all of it."""
+    want: cython.Py_ssize_t = C.check_sizehint(sizehint)
+    d._check_usable()
+    if d._eof:
+        raise ValueError(C.MSG_AFTER_EOF)
+    d._leave_window()
+    d._absorb_chunk()
+    if want == 0:
+        want = read_region(d._read_size, d._wpos - d._rpos + d._batch_bytes())
+    # (after frames cut in a batch and not yet returned, the frame at the read position is not
+    # the next one)
+    if not d._batch_left():
+        want = max(want, rest_of_frame(d))
+    return want
 
 
 @cython.cfunc
@@ -149,6 +236,38 @@ def rest_of_frame(d: _FrameDecoder) -> cython.Py_ssize_t:
     if total < 0 or total > d._max_total or total <= have:
         return 0
     return total - have
+
+
+# --- a delimited frame -------------------------------------------------------------------------
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def settle_delimited(
+    d: _FrameDecoder,
+    settled: cython.bint,
+    at: cython.Py_ssize_t,
+    length: cython.Py_ssize_t,
+    strip: cython.bint,
+) -> cython.Py_ssize_t:
+    """A delimiter rule's answer, as _parse() gives it: the delimiter that ends the frame at
+    ``at`` (``length`` bytes) if ``settled``; else ``at`` is where one may still be arriving.
+    ``strip``: the delimiter is not delivered."""
+    if not settled:
+        if d._eof:
+            return -1
+        d._scanned = at
+        if at > (0 if d._discarding else d._max_frame_length):
+            d._droppable = at
+            return PARSE_OVERSIZED
+        return -1
+    if not d._discarding and at > d._max_frame_length:
+        d._droppable = at
+        return PARSE_OVERSIZED
+    d._delimiter_length = length
+    d._trim = length if strip else 0
+    return at + length
 
 
 # --- feed() ------------------------------------------------------------------------------------
@@ -407,6 +526,8 @@ def end_of_stream(d: _FrameDecoder) -> cython.bint:
     """feed_eof(): raise the error the end causes at once when nothing complete comes before
     it; otherwise next_frame() returns what comes first, and then raises it."""
     total: cython.Py_ssize_t
+    d._check_usable()
+    d._leave_window()
     if d._eof:
         return False
     d._eof = True

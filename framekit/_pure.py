@@ -31,19 +31,22 @@ from ._contract import PoolStats, SlabRecord
 from ._engine import (
     PARSE_CORRUPT,
     PARSE_HUGE,
-    PARSE_OVERSIZED,
     PARSE_RAISED,
     PARSE_UNDECIDED,
     before_feed,
     complete_frame,
+    decode_all,
     delimited_eof_error,
+    detach_rest,
     end_of_stream,
     end_of_stream_error,
     grown,
+    held,
     not_a_frame,
-    read_region,
+    region_size,
     region_written,
-    rest_of_frame,
+    reset_state,
+    settle_delimited,
     starve,
     take,
     trim_past_frame,
@@ -166,6 +169,17 @@ class _FrameDecoder:
     )
 
     _config: tuple[tuple[str, object], ...]  # the constructor's arguments, for repr()
+    # set by the engine's clear(), in every build:
+    _read_size: int  # get_buffer(-1)'s region, from recent reads
+    _small_reads: int  # reads in a row that a smaller region would have held
+    _starved: bool  # the store holds at most one incomplete frame, and no chunk
+    _discard: int  # bytes of an oversized frame still to be discarded
+    _discard_error: Optional[FrameTooLongError]  # raised once discarding ends
+    _discarding: bool  # dropping a too-long delimited frame until its delimiter
+    _discarded: int  # bytes of it dropped so far
+    _pending: Optional[FrameError]  # raised before anything else is returned
+    _corrupt: Optional[CorruptFrameError]
+    _eof: bool
 
     def __repr__(self) -> str:
         return C.config_repr(self, self._config)
@@ -207,20 +221,7 @@ class _FrameDecoder:
         self._clear()
 
     def _clear(self) -> None:
-        self._end_batch()
-        self._drop_buffered()
-        self._leave_window()
-        self._starved = True  # the store holds at most one incomplete frame, and no chunk
-        self._discard = 0  # bytes of an oversized frame still to be discarded
-        self._discard_error: Optional[FrameTooLongError] = None  # raised once discarding ends
-        self._discarding = False  # dropping a too-long delimited frame until its delimiter
-        self._discarded = 0  # bytes of it dropped so far
-        self._pending: Optional[FrameError] = None  # raised before anything else is returned
-        self._corrupt: Optional[CorruptFrameError] = None
-        self._eof = False
-        self._release_storage()
-        self._read_size = C.INITIAL_READ_SIZE  # get_buffer(-1)'s region, from recent reads
-        self._small_reads = 0  # reads in a row that a smaller region would have held
+        reset_state(self)
 
     # --- the framing rule ----------------------------------------------------------------------
 
@@ -288,13 +289,7 @@ class _FrameDecoder:
     @property
     def buffered(self) -> int:
         """Bytes held that are not yet part of a returned frame."""
-        n = self._wpos - self._rpos
-        if self._chunk is not None:
-            n += len(self._chunk) - self._cpos
-        left = self._batch_left()
-        if left:
-            n += sum(self._batch_sizes[-left:]) + left * self._batch_extra
-        return n
+        return held(self)
 
     def feed(self, data: C.BytesLike) -> None:
         """Take the next bytes of the stream. ``bytes`` are framed in place; others are copied."""
@@ -347,6 +342,11 @@ class _FrameDecoder:
                 return self._chunk_view[pos + self._start : stop]
             if not not_a_frame(self, total, end - pos, in_store):
                 return None
+
+    def _next(self) -> Optional[C.Frame]:
+        """next_frame(), as the engine calls it (the core's name; a decoder may override
+        next_frame())."""
+        return self.next_frame()
 
     def __iter__(self) -> Iterator[C.Frame]:
         """Yield complete frames until more data is needed."""
@@ -419,6 +419,16 @@ class _FrameDecoder:
             return 0
         return self._batch_iter.__length_hint__()  # type: ignore[attr-defined, no-any-return]
 
+    def _forget_frames(self) -> None:
+        """Drop the frames cut and not yet handed out (an iteration in progress ends)."""
+        self._batch.clear()
+        self._end_batch()
+
+    def _batch_bytes(self) -> int:
+        """The wire bytes of the frames cut and not yet handed out."""
+        left = self._batch_left()
+        return sum(self._batch_sizes[-left:]) + left * self._batch_extra if left else 0
+
     def _end_batch(self) -> None:
         self._batch = []
         self._batch_iter = None
@@ -432,24 +442,12 @@ class _FrameDecoder:
         if not left:
             return b""
         assert self._batch_wire is not None
-        back = sum(self._batch_sizes[-left:]) + left * self._batch_extra
-        return bytes(self._batch_wire[len(self._batch_wire) - back :])
+        return bytes(self._batch_wire[len(self._batch_wire) - self._batch_bytes() :])
 
     def decode(self, data: C.BytesLike) -> list[C.Frame]:
         """``feed(data)``, then all complete frames. An error met after k >= 1 frames is raised by
         the next call instead, after those frames are returned."""
-        self.feed(data)
-        frames: list[C.Frame] = []
-        try:
-            frame = self.next_frame()
-            while frame is not None:
-                frames.append(frame)
-                frame = self.next_frame()
-        except FrameError as err:
-            if not frames:
-                raise
-            self._pending = err
-        return frames
+        return decode_all(self, data)
 
     def index(self, data: C.BytesLike) -> tuple[memoryview, int]:
         """The positions of every complete frame in ``data``, without a Python object per
@@ -498,18 +496,7 @@ class _FrameDecoder:
 
         When a frame's length is known and its bytes have not all arrived, the region is where the
         rest of that frame will live, large enough to hold all of it."""
-        want = C.check_sizehint(sizehint)
-        self._check_usable()
-        if self._eof:
-            raise ValueError(C.MSG_AFTER_EOF)
-        self._leave_window()
-        self._absorb_chunk()
-        # (frames cut in a batch and not yet returned count as held, and the frame after them
-        # is not the next one: the region is then the core's, which holds them uncut)
-        if not want:
-            want = read_region(self._read_size, self.buffered)
-        if not self._batch_left():
-            want = max(want, rest_of_frame(self))
+        want = region_size(self, sizehint)
         self._reserve(want)
         self._window_refs = _refs(self._store)
         self._window = memoryview(self._store)[self._wpos : self._wpos + want]
@@ -522,26 +509,17 @@ class _FrameDecoder:
     def feed_eof(self) -> None:
         """End of stream. Raises the error it causes at once when nothing complete comes before
         it; otherwise ``next_frame()`` returns what comes first and then raises it."""
-        self._check_usable()
-        self._leave_window()
         end_of_stream(self)
 
     def reset(self) -> None:
         """Drop all buffered data and any error state; the decoder is as new."""
-        self._batch.clear()  # ends an iteration in progress
         self._clear()
 
     def detach(self) -> bytes:
         """The bytes received and not yet returned as frames, in stream order (complete frames
         not yet taken included; what was dropped of a too-long frame not), for another decoder
         to go on with; this one is then reset. Frames returned before stay valid."""
-        self._check_usable()
-        self._leave_window()
-        rest: list[C.BytesLike] = [self._batch_rest(), self._store[self._rpos : self._wpos]]
-        if self._chunk is not None:
-            rest.append(self._chunk[self._cpos :])
-        self.reset()
-        return b"".join(rest)
+        return detach_rest(self)
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -1132,21 +1110,7 @@ class DelimiterDecoder(_FrameDecoder):
 
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         settled, at, length = self._rule.search(buf, pos + self._scanned, end, self._eof)
-        at -= pos
-        if not settled:
-            if self._eof:
-                return -1
-            self._scanned = at
-            if at > (0 if self._discarding else self._max_frame_length):
-                self._droppable = at
-                return PARSE_OVERSIZED
-            return -1
-        if not self._discarding and at > self._max_frame_length:
-            self._droppable = at
-            return PARSE_OVERSIZED
-        self._delimiter_length = length
-        self._trim = length if self._strip_delimiter else 0
-        return at + length
+        return settle_delimited(self, settled, at - pos, length, self._strip_delimiter)
 
     def _cut_batch(
         self, buf: _Buf, view: memoryview, pos: int, end: int
