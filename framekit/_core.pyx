@@ -110,6 +110,7 @@ cdef Py_ssize_t C_MAX_SLOTS = C.MAX_SLOTS
 # A block left to frames still alive is kept for reuse once they are gone, if it is this small.
 cdef Py_ssize_t SPARE_BLOCK_LIMIT = 4 * C.DEFAULT_READ_SIZE
 cdef class _FrameDecoder
+cdef class RuleDecoder
 
 # The engine's decisions, one source with the pure twin's: C functions here (see _engine.py).
 include "_engine.py"
@@ -459,9 +460,7 @@ cdef class _FrameDecoder:
         cdef Py_ssize_t max_total = self._max_total
         cdef int64_t *out
         cdef _Memory positions
-        self._check_usable()
-        if self.buffered or self._eof or self._pending is not None or self._discard:
-            raise ValueError(C.MSG_INDEX_BUFFERED)
+        before_index(self)
         _get_payload(data, &view)
         try:
             # Room for as many frames as could fit: memory that is never written costs nothing
@@ -493,18 +492,8 @@ cdef class _FrameDecoder:
             PyBuffer_Release(&view)
         positions.resize(n * 8)
         if n == 0 and pos < end:
-            self._first_error(data)
+            raise_first_error(self, data)
         return memoryview(positions), pos
-
-    cdef int _first_error(self, object data) except -1:
-        """Raise what next_frame() raises first for ``data`` (nothing if it waits); the
-        decoder then holds nothing again."""
-        try:
-            self.feed(data)
-            self._next()
-        finally:
-            self._clear()
-        return 0
 
     def get_buffer(self, sizehint=-1):
         """A writable region of the decoder's storage for ``recv_into``; see ``buffer_updated``.
@@ -1122,11 +1111,11 @@ cdef class RuleDecoder(_FrameDecoder):
     cdef object _rule
     cdef _Kernel _kernel             # the rule's C kernel, if it has one (a protocol's)
     cdef object _index_view          # index(): a read-only view of the data indexed
-    cdef object _huge                # the length of a frame too long for _parse to return
+    cdef object _huge                # the length (payload's, with _payload_limit) found too
+                                     #   long (PARSE_HUGE),
     cdef bint _payload_limit         # max_frame_length bounds the delivered bytes (protocols)
     cdef Py_ssize_t _undecided_limit  # bytes held while the rule cannot tell yet, at most
-    cdef Py_ssize_t _huge_payload    # with _payload_limit, a payload too long (PARSE_HUGE),
-    cdef Py_ssize_t _huge_total      #   and its frame's wire length
+    cdef Py_ssize_t _huge_total      #   and its frame's wire length (PARSE_HUGE: past counting)
     cdef Py_ssize_t _undecided       # bytes held when the rule still could not tell: corrupt
     cdef bint _done                  # the protocol's message ended: what follows is not framed
                                      #   (held for detach(), not an error at end of stream)
@@ -1168,7 +1157,7 @@ cdef class RuleDecoder(_FrameDecoder):
             self._index_view = None
 
     cdef object _huge_length(self):
-        return self._huge_payload if self._huge_total else self._huge
+        return self._huge
 
     cdef int _clear(self) except -1:
         _FrameDecoder._clear(self)
@@ -1181,7 +1170,7 @@ cdef class RuleDecoder(_FrameDecoder):
         return _FrameDecoder._eof_error(self)
 
     cdef Py_ssize_t _huge_wire(self) noexcept:
-        return self._huge_total if self._huge_total else PARSE_HUGE
+        return self._huge_total
 
     cdef object _corrupt_error(self):
         err = self._raised
@@ -1201,13 +1190,13 @@ cdef class RuleDecoder(_FrameDecoder):
         cdef Py_ssize_t total = self._kernel.scan(p, avail, cut)
         if total > 0:
             if self._payload_limit and cut[1] - cut[0] > self._max_frame_length:
-                self._huge_payload = cut[1] - cut[0]
+                self._huge = cut[1] - cut[0]
                 self._huge_total = total
                 if self._kernel._exact:  # a payload too long to count: discard what comes
-                    self._huge_payload = self._kernel._exact
+                    self._huge = self._kernel._exact
                     self._huge_total = PARSE_HUGE
                 return PARSE_HUGE
-            return self._known(total, cut[0], cut[1], avail)
+            return known(self, total, cut[0], cut[1], avail)
         if total == RULE_BROKEN:
             return PARSE_CORRUPT
         if avail > self._undecided_limit:
@@ -1215,7 +1204,7 @@ cdef class RuleDecoder(_FrameDecoder):
             return PARSE_CORRUPT
         if total == RULE_UNDECIDED:
             return PARSE_UNDECIDED
-        return self._needs(-total, avail)
+        return needs(self, -total, avail)
 
     cdef object _view_of(self, const unsigned char *p, Py_ssize_t avail):
         """A read-only view of the ``avail`` bytes at ``p``, sharing the memory's owner."""
@@ -1231,31 +1220,11 @@ cdef class RuleDecoder(_FrameDecoder):
                 return _cut(self._index_view, at, avail)
         return memoryview(PyBytes_FromStringAndSize(at, avail))
 
-    cdef inline Py_ssize_t _needs(self, Py_ssize_t need, Py_ssize_t avail) noexcept:
-        """The rule's answer "the frame needs ``need`` bytes in all": not asked again before."""
-        self._scanned = need
-        if need == avail + 1:
-            return PARSE_UNDECIDED  # (not "1 byte short": _complete() would go a byte a time)
-        return avail - need
-
-    cdef inline Py_ssize_t _known(self, long long total, long long start, long long end,
-                                  Py_ssize_t avail) noexcept:
-        self._start = <Py_ssize_t>start
-        self._trim = <Py_ssize_t>(total - end)
-        if avail < total:
-            self._scanned = -total  # not asked again for this frame
-        return <Py_ssize_t>total
-
     cdef Py_ssize_t _parse(self, const unsigned char *p, Py_ssize_t avail) noexcept:
-        # self._scanned: > 0, the rule asked for that many bytes; < 0, it gave the length
-        cdef Py_ssize_t known = self._scanned
         cdef long long n, start, end
-        if self._done:
-            return PARSE_UNDECIDED
-        if known < 0:
-            return -known
-        if avail < known and avail <= self._undecided_limit:
-            return avail - known
+        cdef Py_ssize_t before = asked_before(self, avail)
+        if before != RULE_ASK:
+            return before
         if self._kernel is not None:
             return self._kernel_parse(p, avail)
         try:
@@ -1268,29 +1237,16 @@ cdef class RuleDecoder(_FrameDecoder):
                     and _small_int((<tuple>answer)[2], &end)
                     and 1 <= n <= self._max_total and 0 <= start <= end <= n
                 ):
-                    return self._known(n, start, end, avail)
+                    return known(self, n, start, end, avail)
             elif _small_int(answer, &n) and 1 <= n <= self._max_total:
-                return self._known(n, 0, n, avail)
-            got = C.rule_answer(answer, avail)
+                return known(self, n, 0, n, avail)
+            return rule_answered(self, C.rule_answer(answer, avail), avail)
         except CorruptFrameError as err:
             self._raised = err
             return PARSE_CORRUPT
         except BaseException as err:
             self._raised = err
             return PARSE_RAISED
-        if got is None or got[0] < 0:
-            if avail > self._max_frame_length:
-                self._raised = CorruptFrameError(C.msg_undecided(avail, self._max_frame_length))
-                return PARSE_CORRUPT
-            if got is None:
-                return PARSE_UNDECIDED
-            return self._needs(-<Py_ssize_t>got[0], avail)
-        self._huge = got[0]  # longer than max_frame_length
-        if got[0] >= PARSE_HUGE:
-            return PARSE_HUGE
-        self._start = got[1]
-        self._trim = got[0] - got[2]
-        return got[0]
 
 
 # --- protocols (SPEC §8): the engine with the kernels of _protocol_rules.pxi -----------------

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Optional
 
 from . import _contract as C
 from . import _purecython as cython
-from .errors import FrameError, FrameTooLongError, IncompleteFrameError
+from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
 
-if not cython.compiled:  # (Cython drops this block: there, _FrameDecoder is the core's class)
+if not cython.compiled:  # (Cython drops this block: there, these are the core's classes)
     if TYPE_CHECKING:
-        from ._pure import _FrameDecoder
+        from ._pure import RuleDecoder, _FrameDecoder
     else:
-        _FrameDecoder = object
+        _FrameDecoder = RuleDecoder = object
 
 # What a rule's _parse() answers besides a frame's wire length (>= 0) and -need (< 0, above all
 # of these):
@@ -44,6 +44,8 @@ PARSE_UNDECIDED = cython.declare(cython.Py_ssize_t, -(1 << 62) + 3)
 #: a frame longer than any max_frame_length; its length is ``_huge_length()``, its wire bytes
 #: ``_huge_wire()``
 PARSE_HUGE = cython.declare(cython.Py_ssize_t, 1 << 62)
+#: (RuleDecoder) the rule is to be asked: no answer it gave before settles the frame
+RULE_ASK = cython.declare(cython.Py_ssize_t, -(1 << 62) - 1)
 
 DEFAULT_READ_SIZE = cython.declare(cython.Py_ssize_t, C.DEFAULT_READ_SIZE)
 INITIAL_READ_SIZE = cython.declare(cython.Py_ssize_t, C.INITIAL_READ_SIZE)
@@ -103,6 +105,29 @@ def decode_all(d: _FrameDecoder, data: "C.BytesLike") -> list:  # type: ignore[t
             raise
         d._pending = err
     return frames
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def before_index(d: _FrameDecoder) -> cython.bint:
+    """What index() checks first: the decoder must hold nothing."""
+    d._check_usable()
+    if held(d) or d._eof or d._pending is not None or d._discard:
+        raise ValueError(C.MSG_INDEX_BUFFERED)
+    return False
+
+
+@cython.cfunc
+@cython.exceptval(-1)
+def raise_first_error(d: _FrameDecoder, data: "C.BytesLike") -> cython.bint:
+    """index() found no frame to index: raise what next_frame() raises first for ``data``
+    (nothing if it waits); the decoder then holds nothing again."""
+    try:
+        d.feed(data)
+        d._next()
+    finally:
+        d._clear()
+    return False
 
 
 @cython.cfunc
@@ -268,6 +293,80 @@ def settle_delimited(
     d._delimiter_length = length
     d._trim = length if strip else 0
     return at + length
+
+
+# --- a rule's answer (RuleDecoder) --------------------------------------------------------------
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def asked_before(d: RuleDecoder, avail: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """_parse() from what the rule answered before about the frame at the read position
+    (``_scanned``: > 0, it needs that many bytes; < 0, its length), or RULE_ASK."""
+    known: cython.Py_ssize_t = d._scanned
+    if d._done:
+        return PARSE_UNDECIDED  # the protocol's message ended: nothing more is framed
+    if known < 0:
+        return -known
+    if avail < known and avail <= d._undecided_limit:
+        return avail - known
+    return RULE_ASK
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def needs(d: _FrameDecoder, need: cython.Py_ssize_t, avail: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """The rule's answer "the frame needs ``need`` bytes in all": not asked again before."""
+    d._scanned = need
+    if need == avail + 1:
+        return PARSE_UNDECIDED  # (not "1 byte short": complete_frame() would go a byte a time)
+    return avail - need
+
+
+@cython.cfunc
+@cython.inline
+@cython.exceptval(check=False)
+def known(
+    d: _FrameDecoder,
+    total: cython.Py_ssize_t,
+    start: cython.Py_ssize_t,
+    end: cython.Py_ssize_t,
+    avail: cython.Py_ssize_t,
+) -> cython.Py_ssize_t:
+    """The rule's answer "the frame is ``total`` bytes, ``[start, end)`` delivered", within
+    max_frame_length."""
+    d._start = start
+    d._trim = total - end
+    if avail < total:
+        d._scanned = -total  # not asked again for this frame
+    return total
+
+
+@cython.cfunc
+def rule_answered(
+    d: RuleDecoder, got: Optional[tuple[int, int, int]], avail: cython.Py_ssize_t
+) -> cython.Py_ssize_t:
+    """_parse() for what a rule answered, as ``C.rule_answer()`` reads it (any sizes)."""
+    if got is None or got[0] < 0:
+        if avail > d._undecided_limit:
+            d._raised = CorruptFrameError(C.msg_undecided(avail, d._max_frame_length))
+            return PARSE_CORRUPT
+        if got is None:
+            return PARSE_UNDECIDED
+        # a need beyond what may be held undecided: the stream is corrupt once that arrives
+        return needs(d, min(-got[0], d._undecided_limit + 1), avail)
+    total, start, stop = got
+    if d._payload_limit and stop - start > d._max_frame_length:  # a protocol's payload
+        d._huge = stop - start
+        d._huge_total = total if total < PARSE_HUGE else PARSE_HUGE
+        return PARSE_HUGE
+    if total > d._max_total:
+        d._huge = total
+        d._huge_total = total if total < PARSE_HUGE else PARSE_HUGE
+        return PARSE_HUGE
+    return known(d, total, start, stop, avail)
 
 
 # --- feed() ------------------------------------------------------------------------------------

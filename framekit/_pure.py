@@ -32,8 +32,10 @@ from ._engine import (
     PARSE_CORRUPT,
     PARSE_HUGE,
     PARSE_RAISED,
-    PARSE_UNDECIDED,
+    RULE_ASK,
+    asked_before,
     before_feed,
+    before_index,
     complete_frame,
     decode_all,
     delimited_eof_error,
@@ -43,9 +45,11 @@ from ._engine import (
     grown,
     held,
     not_a_frame,
+    raise_first_error,
     region_size,
     region_written,
     reset_state,
+    rule_answered,
     settle_delimited,
     starve,
     take,
@@ -456,9 +460,7 @@ class _FrameDecoder:
         ``consumed`` the bytes those frames occupy. It stops before the first incomplete
         frame, and before a bad one after others; a bad frame first raises its error, as
         ``next_frame()`` would. The decoder must hold nothing, and is not changed."""
-        self._check_usable()
-        if self.buffered or self._eof or self._pending is not None or self._discard:
-            raise ValueError(C.MSG_INDEX_BUFFERED)
+        before_index(self)
         buf = _as_bytes(data)
         positions = array.array("q")
         append = positions.append
@@ -479,17 +481,8 @@ class _FrameDecoder:
         finally:
             self._scanned = 0
         if not positions and pos < end:
-            self._first_error(data)
+            raise_first_error(self, data)
         return memoryview(positions).toreadonly(), pos
-
-    def _first_error(self, data: C.BytesLike) -> None:
-        """Raise what next_frame() raises first for ``data`` (nothing if it waits); the
-        decoder then holds nothing again."""
-        try:
-            self.feed(data)
-            self.next_frame()
-        finally:
-            self.reset()
 
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """A writable region of the decoder's storage for ``recv_into``; see ``buffer_updated``.
@@ -946,13 +939,9 @@ class RuleDecoder(_FrameDecoder):
     def _parse(self, buf: _Buf, pos: int, end: int) -> int:
         # self._scanned: > 0, the rule asked for that many bytes; < 0, it gave the length
         avail = end - pos
-        known = self._scanned
-        if self._done:
-            return PARSE_UNDECIDED
-        if known < 0:
-            return -known
-        if avail < known and avail <= self._undecided_limit:
-            return avail - known
+        before = asked_before(self, avail)
+        if before != RULE_ASK:
+            return before
         if buf is self._store:
             view = self._store_view
             if view is None:
@@ -962,7 +951,7 @@ class RuleDecoder(_FrameDecoder):
         else:
             view = memoryview(buf)  # index()
         if self._resumable:
-            self._rule.resume = known > 0  # type: ignore[attr-defined]  # (the same frame)
+            self._rule.resume = self._scanned > 0  # type: ignore[attr-defined]  # (the same frame)
         try:
             answer = C.rule_answer(self._rule(view[pos:end]), avail)
         except CorruptFrameError:
@@ -970,23 +959,7 @@ class RuleDecoder(_FrameDecoder):
         except BaseException as exc:  # (KeyboardInterrupt too: next_frame() raises it)
             self._raised = exc
             return PARSE_RAISED
-        if answer is None or answer[0] < 0:
-            if avail > self._undecided_limit:
-                raise CorruptFrameError(C.msg_undecided(avail, self._max_frame_length))
-            if answer is None:
-                return PARSE_UNDECIDED
-            self._scanned = -answer[0]
-            if answer[0] == -(avail + 1):
-                return PARSE_UNDECIDED  # (not "1 byte short": _complete() would go a byte a time)
-            return avail + answer[0]
-        total, self._start, stop = answer
-        if self._payload_limit and stop - self._start > self._max_frame_length:
-            self._huge, self._huge_total = stop - self._start, total
-            return PARSE_HUGE
-        self._trim = total - stop
-        if avail < total <= self._max_total:
-            self._scanned = -total
-        return total
+        return rule_answered(self, answer, avail)
 
     def _cut_batch(
         self, buf: _Buf, view: memoryview, pos: int, end: int

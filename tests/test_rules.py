@@ -228,6 +228,20 @@ def test_an_undecided_rule_cannot_hold_more_than_max_frame_length(fk: ModuleType
         dec.next_frame()
 
 
+@pytest.mark.parametrize("need", [1 << 62, 1 << 63, 10**30])
+def test_a_need_beyond_any_length_waits_then_is_corrupt(fk: ModuleType, need: int) -> None:
+    """A rule may answer it needs more bytes than a decoder could ever count: the decoder waits
+    as for any need, and past max_frame_length the stream is corrupt. (Regression: the core
+    could not convert the need, its rule path answered a 0-byte frame, and decode() returned
+    empty frames for ever.)"""
+    dec = fk.RuleDecoder(lambda buf: -need, max_frame_length=50)
+    assert dec.decode(b"abc") == []
+    assert dec.buffered == 3
+    dec.feed(b"x" * 100)
+    with pytest.raises(CorruptFrameError, match="more than max_frame_length=50"):
+        dec.next_frame()
+
+
 def test_end_of_stream(fk: ModuleType) -> None:
     dec = fk.RuleDecoder(netstring)
     dec.feed(b"3:ab")
