@@ -539,54 +539,24 @@ cdef class _FrameDecoder:
         return 0
 
     cdef object _next(self):
-        cdef Py_ssize_t pos, avail, total
-        cdef bint in_store
-        if self._pending is not None:
-            err = self._pending
-            self._pending = None
-            raise err
-        if self._corrupt is not None:
-            raise self._corrupt
-        while True:
-            if self._rpos < self._wpos:
-                in_store = True
-                pos = self._rpos
-                avail = self._wpos - pos
-                total = self._parse(<const unsigned char *>self._block.data + pos, avail)
-                if likely(0 <= total <= avail and total <= self._max_total and not self._discarding):
-                    self._rpos = pos + total
-                    self._scanned = 0
-                    if self._copy:
-                        return self._frame_bytes(
-                            self._block.data + pos + self._start, total - self._start - self._trim
-                        )
-                    return self._frame_view(
-                        self._store_view,
-                        self._block.data + pos + self._start,
-                        total - self._start - self._trim,
-                    )
-            elif self._chunk is not None:
-                in_store = False
-                pos = self._cpos
-                avail = self._clen - pos
-                total = self._parse(<const unsigned char *>self._cdata + pos, avail)
-                if likely(0 <= total <= avail and total <= self._max_total and not self._discarding):
-                    self._cpos = pos + total
-                    self._scanned = 0
-                    if self._copy:
-                        return self._frame_bytes(
-                            self._cdata + pos + self._start, total - self._start - self._trim
-                        )
-                    return self._frame_view(
-                        self._chunk_view,
-                        self._cdata + pos + self._start,
-                        total - self._start - self._trim,
-                    )
-            else:
-                starve(self)
-                return None
-            if not not_a_frame(self, total, avail, in_store):
-                return None
+        return cut_next(self)
+
+    cdef inline object _cut(self, bint in_store, Py_ssize_t total):
+        """The frame of ``total`` wire bytes at the read position, in the store or the chunk:
+        a view of its delivered bytes (``copy``: ``bytes``). The read position moves past it."""
+        cdef const char *start
+        cdef Py_ssize_t length = total - self._start - self._trim
+        if in_store:
+            start = self._block.data + self._rpos + self._start
+            self._rpos += total
+            if self._copy:
+                return self._frame_bytes(start, length)
+            return self._frame_view(self._store_view, start, length)
+        start = self._cdata + self._cpos + self._start
+        self._cpos += total
+        if self._copy:
+            return self._frame_bytes(start, length)
+        return self._frame_view(self._chunk_view, start, length)
 
     cdef inline object _frame_view(self, object base, const char *start, Py_ssize_t length):
         """A frame cut from ``base``. In a loop like ``for frame in decoder`` the frame returned

@@ -25,11 +25,16 @@ from . import _contract as C
 from . import _purecython as cython
 from .errors import CorruptFrameError, FrameError, FrameTooLongError, IncompleteFrameError
 
-if not cython.compiled:  # (Cython drops this block: there, these are the core's classes)
+if not cython.compiled:  # (Cython drops this block: there, these are the core's)
     if TYPE_CHECKING:
         from ._pure import RuleDecoder, _FrameDecoder
     else:
         _FrameDecoder = RuleDecoder = object
+
+    def likely(condition: bool) -> bool:
+        """A hint to the C compiler that ``condition`` is the hot path (its likely())."""
+        return condition
+
 
 # What a rule's _parse() answers besides a frame's wire length (>= 0) and -need (< 0, above all
 # of these):
@@ -457,6 +462,38 @@ def trim_past_frame(d: _FrameDecoder, copied: cython.Py_ssize_t) -> cython.Py_ss
 
 
 # --- next_frame() ------------------------------------------------------------------------------
+
+
+@cython.cfunc
+def cut_next(d: _FrameDecoder) -> Optional[C.Frame]:
+    """next_frame(): the next complete frame, cut by the build's kernel (``_cut``), or None
+    when more bytes are needed; the errors met on the way in their place in the stream."""
+    total: cython.Py_ssize_t
+    avail: cython.Py_ssize_t
+    in_store: cython.bint
+    if d._pending is not None:
+        err = d._pending
+        d._pending = None
+        raise err
+    if d._corrupt is not None:
+        raise d._corrupt
+    while True:
+        if d._rpos < d._wpos:
+            in_store = True
+            avail = d._wpos - d._rpos
+            total = d._parse_held()
+        elif d._chunk is not None:
+            in_store = False
+            avail = d._clen - d._cpos
+            total = d._parse_chunk()
+        else:
+            starve(d)
+            return None
+        if likely(0 <= total <= avail and total <= d._max_total and not d._discarding):
+            d._scanned = 0
+            return d._cut(in_store, total)
+        if not not_a_frame(d, total, avail, in_store):
+            return None
 
 
 @cython.cfunc

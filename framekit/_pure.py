@@ -37,6 +37,7 @@ from ._engine import (
     before_feed,
     before_index,
     complete_frame,
+    cut_next,
     decode_all,
     delimited_eof_error,
     detach_rest,
@@ -44,14 +45,12 @@ from ._engine import (
     end_of_stream_error,
     grown,
     held,
-    not_a_frame,
     raise_first_error,
     region_size,
     region_written,
     reset_state,
     rule_answered,
     settle_delimited,
-    starve,
     take,
     trim_past_frame,
 )
@@ -257,11 +256,12 @@ class _FrameDecoder:
     # --- the kernels the engine's decisions (_engine.py) take from this build -----------------
 
     def _parse_held(self) -> int:
-        """The rule's answer at the read position in the store (corrupt: PARSE_CORRUPT; the
-        error is raised where next_frame() meets it)."""
+        """The rule's answer at the read position in the store (corrupt: PARSE_CORRUPT, the
+        rule's error kept for _corrupt_error())."""
         try:
             return self._parse(self._store, self._rpos, self._wpos)
-        except CorruptFrameError:
+        except CorruptFrameError as err:
+            self._raised = err
             return PARSE_CORRUPT
 
     def _parse_chunk(self) -> int:
@@ -269,7 +269,8 @@ class _FrameDecoder:
         assert self._chunk is not None
         try:
             return self._parse(self._chunk, self._cpos, self._clen)
-        except CorruptFrameError:
+        except CorruptFrameError as err:
+            self._raised = err
             return PARSE_CORRUPT
 
     def _held_bytes(self) -> bytes:
@@ -312,40 +313,22 @@ class _FrameDecoder:
             if frame is not None:
                 return frame
             self._end_batch()
-        if self._pending is not None:
-            err, self._pending = self._pending, None
-            raise err
-        self._check_usable()
-        while True:
-            if self._rpos < self._wpos:
-                in_store = True
-                buf: _Buf = self._store
-                pos, end = self._rpos, self._wpos
-            elif self._chunk is not None:
-                in_store = False
-                buf = self._chunk
-                pos, end = self._cpos, len(buf)
-            else:
-                starve(self)
-                return None
-            try:
-                total = self._parse(buf, pos, end)
-            except CorruptFrameError as err:
-                self._raised = err  # (_corrupt_error()'s)
-                total = PARSE_CORRUPT
-            if 0 <= total <= end - pos and total <= self._max_total and not self._discarding:
-                self._scanned = 0
-                stop = pos + total - self._trim
-                if in_store:
-                    self._rpos = pos + total
-                    return self._store_frame(pos + self._start, stop)
-                self._cpos = pos + total
-                if self._copy:
-                    return bytes(buf[pos + self._start : stop])
-                assert self._chunk_view is not None
-                return self._chunk_view[pos + self._start : stop]
-            if not not_a_frame(self, total, end - pos, in_store):
-                return None
+        return cut_next(self)
+
+    def _cut(self, in_store: bool, total: int) -> C.Frame:
+        """The frame of ``total`` wire bytes at the read position, in the store or the chunk:
+        a view of its delivered bytes (``copy``: ``bytes``). The read position moves past it."""
+        if in_store:
+            pos = self._rpos
+            self._rpos = pos + total
+            return self._store_frame(pos + self._start, pos + total - self._trim)
+        pos = self._cpos
+        self._cpos = pos + total
+        if self._copy:
+            assert self._chunk is not None
+            return self._chunk[pos + self._start : pos + total - self._trim]
+        assert self._chunk_view is not None
+        return self._chunk_view[pos + self._start : pos + total - self._trim]
 
     def _next(self) -> Optional[C.Frame]:
         """next_frame(), as the engine calls it (the core's name; a decoder may override
