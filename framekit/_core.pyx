@@ -1,6 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """The Cython core of framekit: the same API, frames and errors as ``framekit._pure``.
 
+The engine's logic is ``_engine.py``, included below and compiled with this file; the twin runs
+the same file as Python. What is here is this build's kernels over memory (storage, cutting a
+frame, the rules' C kernels) and the decoder classes (docs/contributing.md).
+
 Storage. A decoder keeps bytes not yet part of a frame in two places, in stream order: its own
 *store* (a ``_Block`` of malloc'd memory, bytes ``[rpos, wpos)``) and one *chunk*, a ``bytes``
 object that was fed and is framed in place (bytes ``[cpos, clen)``). A frame is a read-only

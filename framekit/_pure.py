@@ -1,6 +1,9 @@
 """The pure-Python twin of ``framekit._core``: the same public API, the same frames and errors.
 
 It is the reference the Cython core is tested against, and what runs where no compiler exists.
+The engine's logic is ``_engine.py``, which both builds run (the core compiles it); what is here
+is this build's kernels over memory (storage, cutting a frame, its batches) and the decoder
+classes.
 
 How bytes are held. A decoder has two places for bytes that are not yet part of a frame, in stream
 order: its own *store* (a ``bytearray``, bytes ``[rpos, wpos)``) and one *chunk*, an immutable

@@ -25,6 +25,8 @@ def test_the_engine_holds_the_decisions() -> None:
     names = engine_functions()
     decisions = ["drop_ahead", "too_long", "oversized", "end_discarding", "end_of_stream"]
     decisions += ["end_of_stream_error", "starve", "region_written", "record_read", "grown"]
+    decisions += ["cut_next", "not_a_frame", "take", "complete_frame", "region_size"]
+    decisions += ["settle_delimited", "rule_answered", "reset_state", "decode_all"]
     assert set(decisions) <= set(names)
 
 
