@@ -469,6 +469,7 @@ def cut_next(d: _FrameDecoder) -> Optional[C.Frame]:
     """next_frame(): the next complete frame, cut by the build's kernel (``_cut``), or None
     when more bytes are needed; the errors met on the way in their place in the stream."""
     total: cython.Py_ssize_t
+    pos: cython.Py_ssize_t
     avail: cython.Py_ssize_t
     in_store: cython.bint
     if d._pending is not None:
@@ -480,18 +481,20 @@ def cut_next(d: _FrameDecoder) -> Optional[C.Frame]:
     while True:
         if d._rpos < d._wpos:
             in_store = True
-            avail = d._wpos - d._rpos
+            pos = d._rpos
+            avail = d._wpos - pos
             total = d._parse_held()
         elif d._chunk is not None:
             in_store = False
-            avail = d._clen - d._cpos
+            pos = d._cpos
+            avail = d._clen - pos
             total = d._parse_chunk()
         else:
             starve(d)
             return None
         if likely(0 <= total <= avail and total <= d._max_total and not d._discarding):
             d._scanned = 0
-            return d._cut(in_store, total)
+            return d._cut(in_store, pos, total)
         if not not_a_frame(d, total, avail, in_store):
             return None
 

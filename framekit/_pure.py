@@ -318,14 +318,13 @@ class _FrameDecoder:
             self._end_batch()
         return cut_next(self)
 
-    def _cut(self, in_store: bool, total: int) -> C.Frame:
-        """The frame of ``total`` wire bytes at the read position, in the store or the chunk:
-        a view of its delivered bytes (``copy``: ``bytes``). The read position moves past it."""
+    def _cut(self, in_store: bool, pos: int, total: int) -> C.Frame:
+        """The frame of ``total`` wire bytes at ``pos``, the read position in the store or the
+        chunk: a view of its delivered bytes (``copy``: ``bytes``). The read position moves
+        past it."""
         if in_store:
-            pos = self._rpos
             self._rpos = pos + total
             return self._store_frame(pos + self._start, pos + total - self._trim)
-        pos = self._cpos
         self._cpos = pos + total
         if self._copy:
             assert self._chunk is not None
