@@ -32,6 +32,8 @@ STREAMS = [
     ("lines 100 B", "framekit.LineDecoder()", "b'x' * 98 + b'\\r\\n'"),
     ("lines 1000 B", "framekit.LineDecoder()", "b'x' * 998 + b'\\r\\n'"),
     ("delimiter 16 B", "framekit.DelimiterDecoder([b'\\r\\n'])", "b'x' * 14 + b'\\r\\n'"),
+    ("netstring 16 B", "framekit.NetstringDecoder()", "b'16:' + b'x' * 16 + b','"),
+    ("RESP 16 B", "framekit.RespDecoder()", "b'$16\\r\\n' + b'x' * 16 + b'\\r\\n'"),
     ("length 16 B recv", "framekit.LengthFieldDecoder()", "b'\\x00\\x00\\x00\\x10' + b'x' * 16"),
     ("lines 100 B recv", "framekit.LineDecoder()", "b'x' * 98 + b'\\r\\n'"),
 ]  # fmt: skip
