@@ -545,23 +545,22 @@ cdef class _FrameDecoder:
     cdef object _next(self):
         return cut_next(self)
 
-    cdef inline object _cut(self, bint in_store, Py_ssize_t pos, Py_ssize_t total):
-        """The frame of ``total`` wire bytes at ``pos``, the read position in the store or the
-        chunk: a view of its delivered bytes (``copy``: ``bytes``). The read position moves
-        past it."""
-        cdef const char *start
-        cdef Py_ssize_t length = total - self._start - self._trim
-        if in_store:
-            start = self._block.data + pos + self._start
-            self._rpos = pos + total
-            if self._copy:
-                return self._frame_bytes(start, length)
-            return self._frame_view(self._store_view, start, length)
-        start = self._cdata + pos + self._start
+    cdef inline object _cut_held(self, Py_ssize_t pos, Py_ssize_t total):
+        """The frame of ``total`` wire bytes at ``pos``, the read position in the store: a view
+        of its delivered bytes (``copy``: ``bytes``). The read position moves past it."""
+        cdef const char *start = self._block.data + pos + self._start
+        self._rpos = pos + total
+        if self._copy:
+            return self._frame_bytes(start, total - self._start - self._trim)
+        return self._frame_view(self._store_view, start, total - self._start - self._trim)
+
+    cdef inline object _cut_chunk(self, Py_ssize_t pos, Py_ssize_t total):
+        """The same in the chunk."""
+        cdef const char *start = self._cdata + pos + self._start
         self._cpos = pos + total
         if self._copy:
-            return self._frame_bytes(start, length)
-        return self._frame_view(self._chunk_view, start, length)
+            return self._frame_bytes(start, total - self._start - self._trim)
+        return self._frame_view(self._chunk_view, start, total - self._start - self._trim)
 
     cdef inline object _frame_view(self, object base, const char *start, Py_ssize_t length):
         """A frame cut from ``base``. In a loop like ``for frame in decoder`` the frame returned

@@ -466,7 +466,8 @@ def trim_past_frame(d: _FrameDecoder, copied: cython.Py_ssize_t) -> cython.Py_ss
 
 @cython.cfunc
 def cut_next(d: _FrameDecoder) -> Optional[C.Frame]:
-    """next_frame(): the next complete frame, cut by the build's kernel (``_cut``), or None
+    """next_frame(): the next complete frame, cut by the build's kernels (``_cut_held``,
+    ``_cut_chunk``), or None
     when more bytes are needed; the errors met on the way in their place in the stream."""
     total: cython.Py_ssize_t
     pos: cython.Py_ssize_t
@@ -479,22 +480,26 @@ def cut_next(d: _FrameDecoder) -> Optional[C.Frame]:
     if d._corrupt is not None:
         raise d._corrupt
     while True:
+        # (a branch for each place the frame may start: each is its own path for the C compiler)
         if d._rpos < d._wpos:
-            in_store = True
             pos = d._rpos
             avail = d._wpos - pos
             total = d._parse_held()
+            if likely(0 <= total <= avail and total <= d._max_total and not d._discarding):
+                d._scanned = 0
+                return d._cut_held(pos, total)
+            in_store = True
         elif d._chunk is not None:
-            in_store = False
             pos = d._cpos
             avail = d._clen - pos
             total = d._parse_chunk()
+            if likely(0 <= total <= avail and total <= d._max_total and not d._discarding):
+                d._scanned = 0
+                return d._cut_chunk(pos, total)
+            in_store = False
         else:
             starve(d)
             return None
-        if likely(0 <= total <= avail and total <= d._max_total and not d._discarding):
-            d._scanned = 0
-            return d._cut(in_store, pos, total)
         if not not_a_frame(d, total, avail, in_store):
             return None
 

@@ -318,13 +318,14 @@ class _FrameDecoder:
             self._end_batch()
         return cut_next(self)
 
-    def _cut(self, in_store: bool, pos: int, total: int) -> C.Frame:
-        """The frame of ``total`` wire bytes at ``pos``, the read position in the store or the
-        chunk: a view of its delivered bytes (``copy``: ``bytes``). The read position moves
-        past it."""
-        if in_store:
-            self._rpos = pos + total
-            return self._store_frame(pos + self._start, pos + total - self._trim)
+    def _cut_held(self, pos: int, total: int) -> C.Frame:
+        """The frame of ``total`` wire bytes at ``pos``, the read position in the store: a view
+        of its delivered bytes (``copy``: ``bytes``). The read position moves past it."""
+        self._rpos = pos + total
+        return self._store_frame(pos + self._start, pos + total - self._trim)
+
+    def _cut_chunk(self, pos: int, total: int) -> C.Frame:
+        """The same in the chunk."""
         self._cpos = pos + total
         if self._copy:
             assert self._chunk is not None
