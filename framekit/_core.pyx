@@ -1394,7 +1394,7 @@ cdef class ChunkedDecoder(RuleDecoder):
                                                       pool)
         self._chunked = ChunkedRule(max_len, line)
         # held while undecided: a size line, a chunk's CRLF, a trailer section (see the rule)
-        self._use(self._chunked, max_len, copy, pool, 3 * line + 8)
+        self._use(self._chunked, max_len, copy, pool, P.chunked_overhead(line))
         self._trailers = []
 
     @property

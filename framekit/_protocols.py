@@ -1059,6 +1059,14 @@ def without_empty(positions: memoryview) -> memoryview:
     return memoryview(kept).toreadonly()
 
 
+def chunked_overhead(max_line: int) -> int:
+    """The bytes past max_frame_length a ``ChunkedDecoder`` may hold while its rule cannot tell
+    yet: its lines (a size line, the CRLF after the data, the trailer section), each within
+    max_line_length, but never fewer than the 16 digits at which the rule itself finds a size
+    too long, so that it says so there however the bytes arrive."""
+    return 3 * max(max_line, CHUNK_DIGITS + 1) + 8
+
+
 def chunked_setup(
     max_frame_length: object, max_line_length: object, copy: object, pool: object
 ) -> tuple[int, int, Config]:

@@ -1438,7 +1438,7 @@ class ChunkedDecoder(RuleDecoder):
         max_len, line, self._config = P.chunked_setup(max_frame_length, max_line_length, copy, pool)
         self._chunked = P.ChunkedRule(max_len, line)
         # held while undecided: a size line, a chunk's CRLF, a trailer section (see the rule)
-        self._use(self._chunked, max_len, copy, pool, 3 * line + 8)
+        self._use(self._chunked, max_len, copy, pool, P.chunked_overhead(line))
 
     @property
     def done(self) -> bool:

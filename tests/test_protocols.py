@@ -724,6 +724,20 @@ def test_chunked_corruption(fk: ModuleType, wire: bytes, message: str) -> None:
     assert assert_split_invariant(make, b"1\r\na\r\n" + wire) == [b"a", corrupt(message)]
 
 
+@pytest.mark.parametrize("line", [1, 2, 8])
+def test_chunked_size_too_long_with_short_lines_is_split_invariant(
+    fk: ModuleType, line: int
+) -> None:
+    """A size of 16 hex digits is corrupt at its 16th digit, however the digits arrive, also
+    when max_line_length is shorter than that. (Regression, found by the fuzz harness: the
+    bytes held while the rule could not tell yet were bounded below 16, so the core, asked
+    after 12 of them, reported "no frame in 12 bytes" instead.)"""
+    make = lambda: fk.ChunkedDecoder(max_frame_length=0, max_line_length=line)  # noqa: E731
+    wire = b"c" * 17
+    events = assert_split_invariant(make, wire, [wire[:8], *(wire[i : i + 4] for i in (8, 12, 16))])
+    assert events == [corrupt("chunked: a chunk size of more than 15 hex digits")]
+
+
 def test_chunked_too_long_chunk_is_skipped(fk: ModuleType) -> None:
     make = lambda: fk.ChunkedDecoder(max_frame_length=4)  # noqa: E731
     wire = b"4\r\nabcd\r\n5\r\nabcde\r\n1\r\nz\r\n0\r\n\r\n"
