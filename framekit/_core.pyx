@@ -623,9 +623,7 @@ cdef class _FrameDecoder:
         """Copy ``n`` of the bytes being fed, from ``pos``, into the store, with room for
         ``room`` there."""
         self._reserve(room)
-        memcpy(self._block.data + self._wpos, self._in + pos, n)
-        self._wpos += n
-        return 0
+        return self._append(self._in + pos, n)
 
     cdef int _absorb_chunk(self) except -1:
         """Move the unread rest of the chunk into the store (it must precede what comes next)."""

@@ -6,14 +6,11 @@ core that reads the decoder's fields directly, in the same C file as the rest of
 gcc may inline it. The pure twin imports it as a module and runs the same lines as Python:
 ``_purecython`` gives the decorators and type names their plain meaning.
 
-What is here: the ``_parse()`` answers, get_buffer() sizing, discarding a frame too long (fail-fast
-and fail-slow), the end of stream, and what a read into get_buffer()'s region does. Each function
-takes the decoder ``d``; what differs between the builds is what the decoder gives them, its
-kernels over memory: ``_parse_held()`` and ``_parse_chunk()`` (the rule's answer at the read
-position in the store or in the chunk, a corrupt stream as ``PARSE_CORRUPT``), ``_held_bytes()``,
-``_absorb_chunk()``, ``_drop_buffered()``, ``_release_window()``, ``_release_storage()``,
-``_evacuate()``, ``_batch_left()``, and the rule's ``_huge_length()``, ``_huge_wire()`` and
-``_eof_error()``.
+What is here: next_frame()'s loop, feed(), get_buffer() sizing and a read into its region,
+discarding a frame too long (fail-fast and fail-slow), the end of stream, reset(), detach(), and
+how a delimiter rule's or a Python rule's answer is read. Each function takes the decoder ``d``;
+what differs between the builds is what the decoder gives them, its kernels over memory
+(``_parse_held()``, ``_cut_held()``, ``_copy_in()``... the table in docs/contributing.md).
 
 Rules for this file: names the core defines (the decoder's class, C types) come from ``cython``
 or are imported only for the type checker; nothing may run at import that the core cannot.
@@ -309,13 +306,13 @@ def settle_delimited(
 def asked_before(d: RuleDecoder, avail: cython.Py_ssize_t) -> cython.Py_ssize_t:
     """_parse() from what the rule answered before about the frame at the read position
     (``_scanned``: > 0, it needs that many bytes; < 0, its length), or RULE_ASK."""
-    known: cython.Py_ssize_t = d._scanned
+    before: cython.Py_ssize_t = d._scanned
     if d._done:
         return PARSE_UNDECIDED  # the protocol's message ended: nothing more is framed
-    if known < 0:
-        return -known
-    if avail < known and avail <= d._undecided_limit:
-        return avail - known
+    if before < 0:
+        return -before
+    if avail < before and avail <= d._undecided_limit:
+        return avail - before
     return RULE_ASK
 
 
@@ -365,13 +362,12 @@ def rule_answered(
     total, start, stop = got
     if d._payload_limit and stop - start > d._max_frame_length:  # a protocol's payload
         d._huge = stop - start
-        d._huge_total = total if total < PARSE_HUGE else PARSE_HUGE
-        return PARSE_HUGE
-    if total > d._max_total:
+    elif total > d._max_total:
         d._huge = total
-        d._huge_total = total if total < PARSE_HUGE else PARSE_HUGE
-        return PARSE_HUGE
-    return known(d, total, start, stop, avail)
+    else:
+        return known(d, total, start, stop, avail)
+    d._huge_total = total if total < PARSE_HUGE else PARSE_HUGE
+    return PARSE_HUGE
 
 
 # --- feed() ------------------------------------------------------------------------------------
@@ -428,6 +424,7 @@ def complete_frame(
     new position."""
     total: cython.Py_ssize_t
     need: cython.Py_ssize_t
+    copied: cython.Py_ssize_t
     while pos < n:
         total = d._parse_held()
         if total in (PARSE_CORRUPT, PARSE_OVERSIZED, PARSE_RAISED, PARSE_UNDECIDED):
@@ -440,8 +437,9 @@ def complete_frame(
             need = total - (d._wpos - d._rpos)
             if need <= 0:
                 break
-        d._copy_in(pos, min(need, n - pos), need)
-        pos += min(need, n - pos)
+        copied = min(need, n - pos)
+        d._copy_in(pos, copied, need)
+        pos += copied
     return pos
 
 
@@ -467,8 +465,8 @@ def trim_past_frame(d: _FrameDecoder, copied: cython.Py_ssize_t) -> cython.Py_ss
 @cython.cfunc
 def cut_next(d: _FrameDecoder) -> Optional[C.Frame]:
     """next_frame(): the next complete frame, cut by the build's kernels (``_cut_held``,
-    ``_cut_chunk``), or None
-    when more bytes are needed; the errors met on the way in their place in the stream."""
+    ``_cut_chunk``), or None when more bytes are needed; the errors met on the way in their
+    place in the stream."""
     total: cython.Py_ssize_t
     pos: cython.Py_ssize_t
     avail: cython.Py_ssize_t
@@ -546,26 +544,26 @@ def not_a_frame(
 def skip(d: _FrameDecoder, n: cython.Py_ssize_t) -> cython.Py_ssize_t:
     """Drop up to ``n`` buffered bytes; return how many were dropped."""
     d._scanned = 0
-    take: cython.Py_ssize_t = min(n, d._wpos - d._rpos)
+    dropped: cython.Py_ssize_t = min(n, d._wpos - d._rpos)
     more: cython.Py_ssize_t
-    d._rpos += take
-    if d._chunk is not None and take < n:
-        more = min(n - take, d._clen - d._cpos)
+    d._rpos += dropped
+    if d._chunk is not None and dropped < n:
+        more = min(n - dropped, d._clen - d._cpos)
         d._cpos += more
-        take += more
-    return take
+        dropped += more
+    return dropped
 
 
 @cython.cfunc
 @cython.exceptval(check=False)
 def discard_bytes(d: _FrameDecoder, n: cython.Py_ssize_t) -> cython.Py_ssize_t:
     """Discard the first of ``n`` arriving bytes that belong to an oversized frame."""
-    take: cython.Py_ssize_t = min(d._discard, n)
-    d._discard -= take
+    dropped: cython.Py_ssize_t = min(d._discard, n)
+    d._discard -= dropped
     if not d._discard and d._discard_error is not None:
         d._pending = d._discard_error
         d._discard_error = None
-    return take
+    return dropped
 
 
 @cython.cfunc
@@ -719,17 +717,17 @@ def end_of_stream_error(d: _FrameDecoder) -> Optional[FrameError]:
 def delimited_eof_error(d: _FrameDecoder) -> Optional[FrameError]:
     """end_of_stream_error() for a delimited frame, whose length the end itself may settle."""
     unterminated: cython.Py_ssize_t = d._wpos - d._rpos
-    known: cython.bint
+    certain: cython.bint
     if not d._discarding and unterminated > d._max_frame_length:
         # As next_frame() just before the end would have it: a fail-fast frame certain to be too
         # long by then is reported without its length, one only the end makes too long with it;
         # so the error does not depend on whether frames were taken before the end.
         d._eof = False
-        known = d._parse_held() == PARSE_OVERSIZED
+        certain = d._parse_held() == PARSE_OVERSIZED
         d._eof = True
         d._drop_buffered()
         return FrameTooLongError(
-            None if d._fail_fast and known else unterminated, d._max_frame_length
+            None if d._fail_fast and certain else unterminated, d._max_frame_length
         )
     return end_of_stream_error(d)
 

@@ -175,7 +175,7 @@ class _FrameDecoder:
     )
 
     _config: tuple[tuple[str, object], ...]  # the constructor's arguments, for repr()
-    # set by the engine's clear(), in every build:
+    # set by the engine's reset_state(), in every build:
     _read_size: int  # get_buffer(-1)'s region, from recent reads
     _small_reads: int  # reads in a row that a smaller region would have held
     _starved: bool  # the store holds at most one incomplete frame, and no chunk
@@ -259,19 +259,19 @@ class _FrameDecoder:
     # --- the kernels the engine's decisions (_engine.py) take from this build -----------------
 
     def _parse_held(self) -> int:
-        """The rule's answer at the read position in the store (corrupt: PARSE_CORRUPT, the
-        rule's error kept for _corrupt_error())."""
-        try:
-            return self._parse(self._store, self._rpos, self._wpos)
-        except CorruptFrameError as err:
-            self._raised = err
-            return PARSE_CORRUPT
+        """The rule's answer at the read position in the store."""
+        return self._answer(self._store, self._rpos, self._wpos)
 
     def _parse_chunk(self) -> int:
-        """The rule's answer at the read position in the chunk, as _parse_held()."""
+        """The rule's answer at the read position in the chunk."""
         assert self._chunk is not None
+        return self._answer(self._chunk, self._cpos, self._clen)
+
+    def _answer(self, buf: _Buf, pos: int, end: int) -> int:
+        """_parse(), with a corrupt stream answered PARSE_CORRUPT, as the core's kernels answer
+        it (the rule's error kept for _corrupt_error())."""
         try:
-            return self._parse(self._chunk, self._cpos, self._clen)
+            return self._parse(buf, pos, end)
         except CorruptFrameError as err:
             self._raised = err
             return PARSE_CORRUPT
