@@ -44,6 +44,7 @@ if (
                     "framekit/_pools.pxi",
                     "framekit/_slab.pxi",
                     "framekit/_engine.py",
+                    "framekit/_protocol_decoders.py",
                 ],
                 extra_compile_args=compile_args,
                 extra_link_args=link_args,

@@ -18,6 +18,7 @@ import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from . import _kinds
 from ._contract import BytesLike, Decoder, Encoder, Frame, PoolStats, SlabRecord
 from ._protocols import ProxyHeader, ProxyProtocolDecoder
 from .errors import (
@@ -65,38 +66,32 @@ def _select() -> tuple[ModuleType, str]:
 
 if TYPE_CHECKING:
     from . import _pure as _impl
+    from ._protocol_decoders import *  # noqa: F403  (the protocols' decoders and encoders)
 
     implementation: str
 else:
     _impl, implementation = _select()
+    # the protocols' decoders and encoders, by the names the registry gives them
+    globals().update({name: getattr(_impl, name) for name in _kinds.PROTOCOL_CLASSES})
 
 BufferPool = _impl.BufferPool
-ChunkedDecoder = _impl.ChunkedDecoder
 DelimiterDecoder = _impl.DelimiterDecoder
 DelimiterEncoder = _impl.DelimiterEncoder
 FixedLengthDecoder = _impl.FixedLengthDecoder
-JsonStreamDecoder = _impl.JsonStreamDecoder
 LengthFieldDecoder = _impl.LengthFieldDecoder
 LengthFieldEncoder = _impl.LengthFieldEncoder
 LineDecoder = _impl.LineDecoder
-NetstringDecoder = _impl.NetstringDecoder
-NetstringEncoder = _impl.NetstringEncoder
-OctetCountingDecoder = _impl.OctetCountingDecoder
 PooledBuffer = _impl.PooledBuffer
-RespDecoder = _impl.RespDecoder
 RuleDecoder = _impl.RuleDecoder
 Slab = _impl.Slab
 VarintLengthDecoder = _impl.VarintLengthDecoder
 VarintLengthEncoder = _impl.VarintLengthEncoder
-WebSocketDecoder = _impl.WebSocketDecoder
-WebSocketEncoder = _impl.WebSocketEncoder
 WebSocketFrame = _impl.WebSocketFrame
 shared_pool = _impl.shared_pool
 
 __all__ = [
     "BufferPool",
     "BytesLike",
-    "ChunkedDecoder",
     "CorruptFrameError",
     "Decoder",
     "DelimiterDecoder",
@@ -108,29 +103,23 @@ __all__ = [
     "FrameError",
     "FrameTooLongError",
     "IncompleteFrameError",
-    "JsonStreamDecoder",
     "LengthFieldDecoder",
     "LengthFieldEncoder",
     "LineDecoder",
-    "NetstringDecoder",
-    "NetstringEncoder",
-    "OctetCountingDecoder",
     "PoolError",
     "PoolExhaustedError",
     "PoolStats",
     "PooledBuffer",
     "ProxyHeader",
     "ProxyProtocolDecoder",
-    "RespDecoder",
     "RuleDecoder",
     "Slab",
     "SlabRecord",
     "StaleHandleError",
     "VarintLengthDecoder",
     "VarintLengthEncoder",
-    "WebSocketDecoder",
-    "WebSocketEncoder",
     "WebSocketFrame",
     "implementation",
     "shared_pool",
+    *_kinds.PROTOCOL_CLASSES,
 ]

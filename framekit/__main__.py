@@ -28,7 +28,7 @@ from typing import IO, Any, Optional, Union
 
 import framekit
 from framekit import presets
-from framekit._kinds import KINDS
+from framekit._kinds import KINDS, Kind
 
 PRESETS = sorted(presets.__all__)
 CHUNK = 65536
@@ -121,8 +121,9 @@ def _rule(spec: str) -> Any:
         raise UsageError("--rule", f"{module} has no {name}") from None
 
 
-# how each kind of decoder is made from the options (a kind registered in framekit._kinds
-# needs one; a test checks)
+# how the engine's kinds of decoder and a user's rule are made from the options; every other
+# kind (the protocols') is its class with max_frame_length, and the option's value as the
+# keyword its registry entry names (_built)
 BUILDERS: dict[str, Callable[[argparse.Namespace, dict[str, Any], dict[str, Any]], Any]] = {
     "length": lambda args, field, limit: framekit.LengthFieldDecoder(
         args.length_field, byteorder="little" if args.little_endian else "big", **field, **limit
@@ -134,13 +135,15 @@ BUILDERS: dict[str, Callable[[argparse.Namespace, dict[str, Any], dict[str, Any]
     ),
     "fixed": lambda args, field, limit: framekit.FixedLengthDecoder(args.fixed),
     "rule": lambda args, field, limit: framekit.RuleDecoder(_rule(args.rule), **limit),
-    "netstring": lambda args, field, limit: framekit.NetstringDecoder(**limit),
-    "octet": lambda args, field, limit: framekit.OctetCountingDecoder(**limit),
-    "resp": lambda args, field, limit: framekit.RespDecoder(**limit),
-    "chunked": lambda args, field, limit: framekit.ChunkedDecoder(**limit),
-    "json": lambda args, field, limit: framekit.JsonStreamDecoder(**limit),
-    "websocket": lambda args, field, limit: framekit.WebSocketDecoder(role=args.websocket, **limit),
 }
+
+
+def _built(kind: Kind, args: argparse.Namespace, limit: dict[str, Any]) -> Any:
+    """A protocol's decoder, as its registry entry says."""
+    keywords = dict(limit)
+    if kind.keyword is not None:
+        keywords[kind.keyword] = getattr(args, _dest(kind.flag))
+    return getattr(framekit, kind.decoder)(**keywords)
 
 
 def _make(args: argparse.Namespace, way: str, limit: dict[str, Any]) -> Any:
@@ -152,7 +155,9 @@ def _make(args: argparse.Namespace, way: str, limit: dict[str, Any]) -> Any:
     kind = WAYS[way]
     if kind is None:
         return getattr(presets, args.preset)(**limit)
-    return BUILDERS[kind.name](args, field, limit)
+    if kind.name in BUILDERS:
+        return BUILDERS[kind.name](args, field, limit)
+    return _built(kind, args, limit)
 
 
 Event = tuple[int, Union[bytes, framekit.ProxyHeader, framekit.FrameError]]

@@ -85,6 +85,23 @@ class Encoder(Protocol):
         ...
 
 
+class Kind(NamedTuple):
+    """One kind of decoder, as the registry (``framekit._kinds``) has it."""
+
+    name: str  #: a short name: test ids, the fuzz harness, framekit.testing's strategies
+    decoder: str  #: the decoder class, in framekit
+    encoder: Optional[str]  #: its encoder class, if it has one of its own
+    flag: str  #: the ``framekit decode`` option that chooses it
+    argument: dict[str, Any]  #: that option's ``argparse`` keywords
+    options: frozenset[str]  #: the other ``framekit decode`` options that apply to it
+    #: the decoder's keyword argument that the option's value goes to (None: a switch)
+    keyword: Optional[str] = None
+
+
+#: the ``framekit decode`` option that applies to every kind with a ``max_frame_length``
+LIMIT_OPTION = frozenset({"max_frame_length"})
+
+
 def _int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")

@@ -2,30 +2,21 @@
 
 ``framekit.testing`` (its strategies, ``decoder_cases()``), the property tests, the fuzz harness,
 the signature test, the compiled core's ``__signature__`` and the CLI's ``framekit decode``
-options all read :data:`KINDS`. A new built-in rule is registered here; what else it needs is in
-docs/contributing.md.
+options all read :data:`KINDS`. The engine's own kinds are entered here; a protocol's entry is
+in ``_protocols.py``, with its rule. What else a new built-in rule needs: docs/contributing.md.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from . import _protocols as P
+from ._contract import LIMIT_OPTION, Kind
 
-
-class Kind(NamedTuple):
-    """One kind of decoder."""
-
-    name: str  #: a short name: test ids, the fuzz harness, framekit.testing's strategies
-    decoder: str  #: the decoder class, in framekit
-    encoder: Optional[str]  #: its encoder class, if it has one of its own
-    flag: str  #: the ``framekit decode`` option that chooses it
-    argument: dict[str, Any]  #: that option's ``argparse`` keywords
-    options: frozenset[str]  #: the other ``framekit decode`` options that apply to it
-
+__all__ = ["BY_NAME", "CLASSES", "KINDS", "PROTOCOL_CLASSES", "Kind"]
 
 _FIELD = frozenset({"offset", "adjust", "strip", "max_frame_length"})
-_LIMIT = frozenset({"max_frame_length"})
 
-KINDS: tuple[Kind, ...] = (
+#: the engine's own kinds: its length, delimiter and fixed-length rules
+ENGINE_KINDS: tuple[Kind, ...] = (
     Kind(
         "length", "LengthFieldDecoder", "LengthFieldEncoder", "--length-field",
         {"type": int, "metavar": "N", "help": "an N-byte length field"},
@@ -37,7 +28,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "line", "LineDecoder", None, "--lines",
-        {"action": "store_true", "help": r"lines ending in \n or \r\n"}, _LIMIT,
+        {"action": "store_true", "help": r"lines ending in \n or \r\n"}, LIMIT_OPTION,
     ),
     Kind(
         "delimiter", "DelimiterDecoder", "DelimiterEncoder", "--delimiter",
@@ -47,47 +38,24 @@ KINDS: tuple[Kind, ...] = (
             "help": "frames ending at this delimiter, in hex; several: repeat the flag, or "
             "separate them with spaces or commas ('0d0a 0a')",
         },
-        _LIMIT,
+        LIMIT_OPTION,
     ),
     Kind(
         "fixed", "FixedLengthDecoder", None, "--fixed",
         {"type": int, "metavar": "N", "help": "frames of N bytes"}, frozenset(),
     ),
-    Kind(
-        "netstring", "NetstringDecoder", "NetstringEncoder", "--netstring",
-        {"action": "store_true", "help": "netstrings: len ':' data ','"}, _LIMIT,
-    ),
-    Kind(
-        "octet", "OctetCountingDecoder", None, "--octet-counting",
-        {"action": "store_true", "help": "syslog over TCP, octet counting (RFC 6587)"}, _LIMIT,
-    ),
-    Kind(
-        "resp", "RespDecoder", None, "--resp",
-        {"action": "store_true", "help": "Redis' RESP2/RESP3: one value per frame"}, _LIMIT,
-    ),
-    Kind(
-        "chunked", "ChunkedDecoder", None, "--chunked",
-        {"action": "store_true", "help": "an HTTP/1.1 chunked body (RFC 9112 §7.1)"}, _LIMIT,
-    ),
-    Kind(
-        "json", "JsonStreamDecoder", None, "--json",
-        {"action": "store_true", "help": "JSON texts, whitespace- or RS-separated (RFC 7464)"},
-        _LIMIT,
-    ),
-    Kind(
-        "websocket", "WebSocketDecoder", "WebSocketEncoder", "--websocket",
-        {
-            "choices": ["server", "client"],
-            "help": "WebSocket frames (RFC 6455) as a server reads them (masked) or a client",
-        },
-        _LIMIT,
-    ),
-    Kind(
-        "rule", "RuleDecoder", None, "--rule",
-        {"metavar": "MODULE:FUNCTION", "help": "a framing rule of your own (see RuleDecoder)"},
-        _LIMIT,
-    ),
 )  # fmt: skip
+
+#: a user's rule
+RULE_KIND = Kind(
+    "rule", "RuleDecoder", None, "--rule",
+    {"metavar": "MODULE:FUNCTION", "help": "a framing rule of your own (see RuleDecoder)"},
+    LIMIT_OPTION,
+)  # fmt: skip
+
+#: every kind: the engine's, the protocols' (registered in _protocols.py, with their rules),
+#: a user's rule
+KINDS: tuple[Kind, ...] = (*ENGINE_KINDS, *P.KINDS, RULE_KIND)
 
 #: by short name
 BY_NAME = {kind.name: kind for kind in KINDS}
@@ -97,4 +65,8 @@ CLASSES: tuple[str, ...] = (
     *(kind.encoder for kind in KINDS if kind.encoder is not None),
     "BufferPool",
     "Slab",
+)
+#: the protocols' decoders and encoders (framekit exports them by these names)
+PROTOCOL_CLASSES: tuple[str, ...] = tuple(
+    name for kind in P.KINDS for name in (kind.decoder, kind.encoder) if name is not None
 )

@@ -497,6 +497,21 @@ cdef void _unmask_into(char *out, const char *data, Py_ssize_t n, uint32_t key) 
         i += 1
 
 
+cdef object unmasked_payload(WebSocketRule rule, object frame):
+    """The payload of the frame ``rule`` told last, unmasked into a new ``bytes``; None when it
+    was not masked (_protocols.unmasked_payload, in C)."""
+    cdef Py_buffer view
+    if not rule._has_key:
+        return None
+    PyObject_GetBuffer(frame, &view, PyBUF_ND)
+    try:
+        payload = PyBytes_FromStringAndSize(NULL, view.len)
+        _unmask_into(PyBytes_AS_STRING(payload), <const char *>view.buf, view.len, rule._key)
+    finally:
+        PyBuffer_Release(&view)
+    return payload
+
+
 def unmask(data, key):
     """``data`` XORed with the 4-byte ``key`` repeated (RFC 6455 §5.3), in C."""
     cdef Py_buffer view

@@ -20,9 +20,11 @@ from collections.abc import Iterable
 from typing import Any, Callable, Literal, NamedTuple, Optional, Union
 
 from ._contract import (
+    LIMIT_OPTION,
     MSG_VARINT_64,
     BytesLike,
     KiB,
+    Kind,
     MiB,
     check_max_frame_length,
     msg_not_buffer,
@@ -884,6 +886,12 @@ def unmask(data: BytesLike, key: bytes) -> bytes:
     return (int.from_bytes(data, "little") ^ int.from_bytes(keys, "little")).to_bytes(n, "little")
 
 
+def unmasked_payload(rule: WebSocketRule, frame: BytesLike) -> Optional[bytes]:
+    """The payload of the frame ``rule`` told last, unmasked into a new ``bytes``; None when
+    it was not masked (the decoder's kernel: the core's unmasks in C)."""
+    return unmask(frame, rule.mask) if rule.mask else None
+
+
 class WebSocketFrame:
     """One WebSocket frame: ``fin``, ``rsv`` (the three RSV bits, 0-7), ``opcode`` and its
     ``payload``, unmasked (a read-only memoryview; ``bytes`` with ``copy=True``).
@@ -1065,6 +1073,12 @@ def chunked_overhead(max_line: int) -> int:
     max_line_length, but never fewer than the 16 digits at which the rule itself finds a size
     too long, so that it says so there however the bytes arrive."""
     return 3 * max(max_line, CHUNK_DIGITS + 1) + 8
+
+
+def trailer_lines(section: bytes) -> list[bytes]:
+    """The lines of a trailer section as the rule kept it (each line with its CRLF), CRLF left
+    out."""
+    return section.split(b"\r\n")[:-1]
 
 
 def chunked_setup(
@@ -1352,3 +1366,42 @@ class ProxyProtocolDecoder:
 
 #: the rules that keep their scan's state when asked again about the same frame (``resume``)
 RESUMABLE = (RespRule, JsonStreamRule)
+
+
+#: the protocols' entries in the registry of decoder kinds (framekit._kinds): each decoder's
+#: class (_protocol_decoders.py) and its ``framekit decode`` option
+KINDS = (
+    Kind(
+        "netstring", "NetstringDecoder", "NetstringEncoder", "--netstring",
+        {"action": "store_true", "help": "netstrings: len ':' data ','"}, LIMIT_OPTION,
+    ),
+    Kind(
+        "octet", "OctetCountingDecoder", None, "--octet-counting",
+        {"action": "store_true", "help": "syslog over TCP, octet counting (RFC 6587)"},
+        LIMIT_OPTION,
+    ),
+    Kind(
+        "resp", "RespDecoder", None, "--resp",
+        {"action": "store_true", "help": "Redis' RESP2/RESP3: one value per frame"},
+        LIMIT_OPTION,
+    ),
+    Kind(
+        "chunked", "ChunkedDecoder", None, "--chunked",
+        {"action": "store_true", "help": "an HTTP/1.1 chunked body (RFC 9112 §7.1)"},
+        LIMIT_OPTION,
+    ),
+    Kind(
+        "json", "JsonStreamDecoder", None, "--json",
+        {"action": "store_true", "help": "JSON texts, whitespace- or RS-separated (RFC 7464)"},
+        LIMIT_OPTION,
+    ),
+    Kind(
+        "websocket", "WebSocketDecoder", "WebSocketEncoder", "--websocket",
+        {
+            "choices": ["server", "client"],
+            "help": "WebSocket frames (RFC 6455) as a server reads them (masked) or a client",
+        },
+        LIMIT_OPTION,
+        keyword="role",
+    ),
+)  # fmt: skip

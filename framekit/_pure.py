@@ -226,8 +226,9 @@ class _FrameDecoder:
         self._raised: Optional[BaseException] = None
         self._clear()
 
-    def _clear(self) -> None:
+    def _clear(self) -> int:
         reset_state(self)
+        return 0
 
     # --- the framing rule ----------------------------------------------------------------------
 
@@ -318,6 +319,22 @@ class _FrameDecoder:
             self._end_batch()
         return cut_next(self)
 
+    #: next_frame(), as the engine calls it (the core's name). A decoder that makes its frames
+    #: of these overrides _next(), as in the core: see __init_subclass__
+    _next = next_frame
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_next" in vars(cls):
+            # its frames are _next()'s (_protocol_decoders.py): next_frame() and iteration go
+            # through it, one frame at a time
+            cls.next_frame = _FrameDecoder._through_next  # type: ignore[method-assign]
+            cls._cut_batch = _FrameDecoder._cut_batch  # type: ignore[method-assign]
+
+    def _through_next(self) -> Any:
+        """The next complete frame, or ``None`` when more data is needed."""
+        return self._next()
+
     def _cut_held(self, pos: int, total: int) -> C.Frame:
         """The frame of ``total`` wire bytes at ``pos``, the read position in the store: a view
         of its delivered bytes (``copy``: ``bytes``). The read position moves past it."""
@@ -332,11 +349,6 @@ class _FrameDecoder:
             return self._chunk[pos + self._start : pos + total - self._trim]
         assert self._chunk_view is not None
         return self._chunk_view[pos + self._start : pos + total - self._trim]
-
-    def _next(self) -> Optional[C.Frame]:
-        """next_frame(), as the engine calls it (the core's name; a decoder may override
-        next_frame())."""
-        return self.next_frame()
 
     def __iter__(self) -> Iterator[C.Frame]:
         """Yield complete frames until more data is needed."""
@@ -876,7 +888,7 @@ class RuleDecoder(_FrameDecoder):
     ) -> None:
         C.check_rule(rule)
         max_len = C.check_max_frame_length(max_frame_length, 1)
-        self._use(rule, max_len, copy, pool, None)
+        self._use(rule, max_len, copy, pool, -1)
         self._config = (
             ("rule", rule),
             ("max_frame_length", max_frame_length),
@@ -890,19 +902,19 @@ class RuleDecoder(_FrameDecoder):
         max_len: int,
         copy: bool,
         pool: Optional[BufferPool],
-        overhead: Optional[int],
+        overhead: int,
     ) -> None:
-        """Set up for ``rule``. With an ``overhead`` (a protocol's decoders), max_len bounds
+        """Set up for ``rule``. With an ``overhead`` >= 0 (a protocol's decoders), max_len bounds
         the delivered payload rather than the frame, and up to max_len + overhead bytes may be
         held while the rule cannot tell yet."""
-        payload_limit = overhead is not None
+        payload_limit = overhead >= 0
         super().__init__(
             max_len, True, copy, pool=pool, max_total=PARSE_HUGE - 1 if payload_limit else None
         )
         self._rule = rule
         self._resumable = isinstance(rule, P.RESUMABLE)  # (it keeps its scan's state)
         self._payload_limit = payload_limit
-        self._undecided_limit = max_len + (overhead or 0)
+        self._undecided_limit = max_len + max(overhead, 0)
         self._huge = self._huge_total = 0
 
     def _huge_length(self) -> int:
@@ -911,11 +923,12 @@ class RuleDecoder(_FrameDecoder):
     def _huge_wire(self) -> int:
         return self._huge_total
 
-    def _clear(self) -> None:
+    def _clear(self) -> int:
         super()._clear()
         # the protocol's message ended: what follows is not framed (held for detach(), not an
         # error at end of stream)
         self._done = False
+        return 0
 
     def _eof_error(self) -> Optional[FrameError]:
         if self._done:
@@ -1259,230 +1272,6 @@ class DelimiterEncoder:
 
 
 # --- protocols (SPEC §8): the engine with framekit._protocols' rules ----------------------------
-
-
-class NetstringDecoder(RuleDecoder):
-    """djb's netstrings, ``len ":" data ","``; frames are the data. ``max_frame_length`` bounds
-    the data. Corrupt: a length that is not digits, a leading zero (other than ``0:``), more
-    than 18 digits, a missing trailing comma."""
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        *,
-        max_frame_length: int = P.DEFAULT_NETSTRING_MAX,
-        copy: bool = False,
-        pool: Optional[BufferPool] = None,
-    ) -> None:
-        max_len, self._config = P.netstring_setup(max_frame_length, copy, pool)
-        self._use(P.NetstringRule(max_len), max_len, copy, pool, P.NETSTRING_OVERHEAD)
-
-
-class OctetCountingDecoder(RuleDecoder):
-    """Syslog over TCP with octet counting (RFC 6587 §3.4.1), ``MSG-LEN SP SYSLOG-MSG``; frames
-    are the messages. ``max_frame_length`` bounds the message. Corrupt: a count that is not
-    digits, starts with 0 or has more than 10 digits, or no space after it."""
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        *,
-        max_frame_length: int = P.DEFAULT_SYSLOG_MAX,
-        copy: bool = False,
-        pool: Optional[BufferPool] = None,
-    ) -> None:
-        max_len, self._config = P.octet_counting_setup(max_frame_length, copy, pool)
-        self._use(P.OctetCountingRule(), max_len, copy, pool, P.OCTET_OVERHEAD)
-
-
-class RespDecoder(RuleDecoder):
-    """Redis' RESP2 and RESP3: each frame is one complete top-level value, its wire bytes whole
-    (``*2\\r\\n$3\\r\\nGET...``), aggregates nested up to ``max_depth``. Corrupt: an unknown type
-    byte, a bad length, a missing CRLF, nesting past ``max_depth``, a string inside an aggregate
-    that would take the value past ``max_frame_length``."""
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        *,
-        max_frame_length: int = P.DEFAULT_RESP_MAX,
-        max_depth: int = P.DEFAULT_RESP_DEPTH,
-        copy: bool = False,
-        pool: Optional[BufferPool] = None,
-    ) -> None:
-        max_len, depth, self._config = P.resp_setup(max_frame_length, max_depth, copy, pool)
-        self._use(P.RespRule(max_len, depth), max_len, copy, pool, None)
-
-
-class NetstringEncoder(P.NetstringEncoding):
-    """Payloads as netstrings, ``len ":" data ","``."""
-
-    __slots__ = ()
-
-    def decoder(self, **overrides: Any) -> NetstringDecoder:
-        """The decoder that reads back what this encoder writes."""
-        return NetstringDecoder(**overrides)
-
-
-class WebSocketDecoder(RuleDecoder):
-    """RFC 6455 base framing (§5.2): frames are :class:`WebSocketFrame` objects, their payload
-    unmasked. ``role="server"`` reads what clients send (frames must be masked; they are
-    unmasked into a new buffer); ``role="client"`` reads what servers send (frames must not be
-    masked; payloads are zero-copy views). Fragments come out as their frames.
-    ``max_frame_length`` bounds the payload. Corrupt: the wrong mask bit for the role, a control
-    frame longer than 125 bytes or with FIN clear, a reserved opcode, a length not in its
-    shortest form, a 64-bit length with the top bit set."""
-
-    __slots__ = ("_copy_out", "_ws")
-
-    def __init__(
-        self,
-        *,
-        role: str = "server",
-        max_frame_length: int = P.DEFAULT_WEBSOCKET_MAX,
-        copy: bool = False,
-        pool: Optional[BufferPool] = None,
-    ) -> None:
-        masked, max_len, self._config = P.websocket_setup(role, max_frame_length, copy, pool)
-        self._ws = P.WebSocketRule(masked)
-        self._use(self._ws, max_len, False, pool, P.WEBSOCKET_OVERHEAD)
-        self._copy_out = bool(copy)
-
-    def index(self, data: C.BytesLike) -> tuple[memoryview, int]:
-        if self._ws.masked:
-            raise TypeError(P.MSG_WEBSOCKET_INDEX)
-        return super().index(data)
-
-    def next_frame(self) -> Any:
-        """The next complete frame, as a :class:`WebSocketFrame`, or ``None``."""
-        frame = super().next_frame()
-        if frame is None:
-            return None
-        ws = self._ws
-        payload: Any = frame
-        if ws.mask:
-            payload = P.unmask(frame, ws.mask)
-            if not self._copy_out:
-                payload = memoryview(payload)
-        elif self._copy_out:
-            payload = bytes(frame)
-        return WebSocketFrame(ws.fin, ws.rsv, ws.opcode, payload)
-
-    def _cut_batch(
-        self, buf: _Buf, view: memoryview, pos: int, end: int
-    ) -> tuple[int, list[C.Frame]]:
-        return pos, []  # one at a time: each frame's header is the rule's until the next
-
-
-class JsonStreamDecoder(RuleDecoder):
-    """A stream of JSON texts (objects, arrays, strings, numbers, literals) separated by
-    whitespace, newlines or RFC 7464 record separators: each frame is one text's bytes, without
-    the separators. Strings and escapes are followed and brackets matched; the scan of a long
-    text resumes where it stopped as bytes arrive. A number at the very end of the stream needs
-    a separator after it (its end cannot be told before). ``max_frame_length`` bounds a text;
-    a longer one is corrupt (its end cannot be known without reading it). Corrupt also: an
-    unbalanced close bracket, a stray byte between texts, a literal that is not true, false or
-    null, nesting deeper than 1024."""
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        *,
-        max_frame_length: int = P.DEFAULT_JSON_MAX,
-        copy: bool = False,
-        pool: Optional[BufferPool] = None,
-    ) -> None:
-        max_len, self._config = P.json_setup(max_frame_length, copy, pool)
-        self._use(P.JsonStreamRule(max_len), max_len, copy, pool, 1)
-
-    def index(self, data: C.BytesLike) -> tuple[memoryview, int]:
-        positions, consumed = super().index(data)
-        return P.without_empty(positions), consumed
-
-    def next_frame(self) -> Optional[C.Frame]:
-        """The next text, or None."""
-        frame = super().next_frame()
-        while frame is not None and len(frame) == 0:  # a run of separators
-            frame = super().next_frame()
-        return frame
-
-    def _cut_batch(
-        self, buf: _Buf, view: memoryview, pos: int, end: int
-    ) -> tuple[int, list[C.Frame]]:
-        return pos, []  # one at a time: the rule keeps the state of its scan
-
-
-class ChunkedDecoder(RuleDecoder):
-    """HTTP/1.1 chunked transfer coding (RFC 9112 §7.1): frames are the chunks' data
-    (extensions ignored). After the last chunk and the trailer section, ``done`` is true,
-    ``next_frame()`` returns None, the trailer lines are in ``trailers``, and ``detach()``
-    gives the bytes that follow the body (the next message on a keep-alive connection).
-    ``max_frame_length`` bounds a chunk's data (a longer chunk is skipped); ``max_line_length``
-    a size line or trailer line. Corrupt: a size that is not hex or has more than 15 digits, a
-    line not ending in CRLF, a line too long, chunk data not followed by CRLF."""
-
-    __slots__ = ("_chunked", "_trailers")
-
-    def __init__(
-        self,
-        *,
-        max_frame_length: int = P.DEFAULT_CHUNK_MAX,
-        max_line_length: int = P.DEFAULT_MAX_LINE,
-        copy: bool = False,
-        pool: Optional[BufferPool] = None,
-    ) -> None:
-        max_len, line, self._config = P.chunked_setup(max_frame_length, max_line_length, copy, pool)
-        self._chunked = P.ChunkedRule(max_len, line)
-        # held while undecided: a size line, a chunk's CRLF, a trailer section (see the rule)
-        self._use(self._chunked, max_len, copy, pool, P.chunked_overhead(line))
-
-    @property
-    def done(self) -> bool:
-        """The last chunk and the trailer section have been read."""
-        return self._done
-
-    @property
-    def trailers(self) -> list[bytes]:
-        """The trailer section's lines (``bytes``, CRLF left out), once ``done``."""
-        return list(self._trailers)
-
-    def index(self, data: C.BytesLike) -> tuple[memoryview, int]:
-        raise TypeError(P.MSG_CHUNKED_INDEX)
-
-    def _clear(self) -> None:
-        super()._clear()
-        self._trailers: list[bytes] = []
-
-    def next_frame(self) -> Optional[C.Frame]:
-        """The next chunk's data, or None (when more bytes are needed, and once ``done``)."""
-        frame = super().next_frame()
-        if frame is not None and self._chunked.last:
-            self._chunked.last = False
-            self._trailers = self._chunked.trailers.split(b"\r\n")[:-1]
-            self._done = True
-            return None
-        return frame
-
-    def _cut_batch(
-        self, buf: _Buf, view: memoryview, pos: int, end: int
-    ) -> tuple[int, list[C.Frame]]:
-        return pos, []  # one at a time: the last chunk is no frame
-
-
-class WebSocketEncoder(P.WebSocketEncoding):
-    """WebSocket frames out (RFC 6455 §5.2). ``role="client"`` masks each frame (with an
-    ``os.urandom`` key unless ``mask_key`` is given); ``role="server"`` does not."""
-
-    __slots__ = ()
-
-    def decoder(self, **overrides: Any) -> WebSocketDecoder:
-        """The decoder that reads back what this encoder writes (the other role's reader)."""
-        role = "server" if self._role == "client" else "client"
-        return WebSocketDecoder(**{"role": role, **overrides})
 
 
 # --- encoders -----------------------------------------------------------------------------------
@@ -2069,3 +1858,16 @@ def _address(buf: bytearray) -> int:
         return ctypes.addressof(pointer)
     finally:
         del pointer
+
+
+# the protocols' decoders and encoders: one source for both builds, which needs the classes above
+from ._protocol_decoders import (  # noqa: E402
+    ChunkedDecoder,
+    JsonStreamDecoder,
+    NetstringDecoder,
+    NetstringEncoder,
+    OctetCountingDecoder,
+    RespDecoder,
+    WebSocketDecoder,
+    WebSocketEncoder,
+)

@@ -1,13 +1,15 @@
 """What Cython's pure-Python mode means when framekit's engine runs as plain Python.
 
-``framekit/_engine.py`` is one source for both builds: ``_core.pyx`` includes it, and Cython
-reads its decorators and annotations (``cython.cfunc``, ``cython.Py_ssize_t``...) as C
-declarations; the pure twin imports it, and these names then do nothing. Only what the engine uses
-is here. Cython itself is not needed at run time.
+``framekit/_engine.py`` and ``framekit/_protocol_decoders.py`` are each one source for both
+builds: ``_core.pyx`` includes them, and Cython reads their decorators and annotations
+(``cython.cfunc``, ``cython.Py_ssize_t``...) as C declarations; the pure twin imports them, and
+these names then do nothing. Only what those files use is here. Cython itself is not needed at
+run time.
 """
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -17,8 +19,9 @@ T = TypeVar("T")
 compiled = False
 
 #: C types, as the Python types that stand for them.
-Py_ssize_t = int
-bint = bool
+Py_ssize_t = builtins.int
+bint = builtins.bool
+int = builtins.int
 
 
 def cfunc(func: F) -> F:
@@ -33,6 +36,16 @@ def inline(func: F) -> F:
 
 def exceptval(value: object = None, *, check: bool = True) -> Callable[[F], F]:
     """How a compiled C function reports an exception; here, nothing."""
+    return cfunc
+
+
+def cclass(cls: T) -> T:
+    """An extension type when compiled; here, the class itself."""
+    return cls
+
+
+def annotation_typing(on: builtins.bool) -> Callable[[F], F]:
+    """Whether a compiled function's annotations are C types; here, nothing."""
     return cfunc
 
 

@@ -67,26 +67,23 @@ def config(fdp: atheris.FuzzedDataProvider, kind: str) -> dict[str, Any]:
         }
     if kind == "fixed":
         return {"frame_length": fdp.ConsumeIntInRange(1, 9)}
-    if kind in ("netstring", "octet"):
-        return {"max_frame_length": fdp.ConsumeIntInRange(kind == "octet", 60)}
-    if kind == "json":
-        return {"max_frame_length": fdp.ConsumeIntInRange(1, 200)}
     if kind == "chunked":
         return {
             "max_frame_length": fdp.ConsumeIntInRange(0, 60),
             "max_line_length": fdp.ConsumeIntInRange(1, 30),
-        }
-    if kind == "websocket":
-        return {
-            "role": fdp.PickValueInList(["server", "client"]),
-            "max_frame_length": fdp.ConsumeIntInRange(0, 300),
         }
     if kind == "resp":
         return {
             "max_frame_length": fdp.ConsumeIntInRange(1, 300),
             "max_depth": fdp.ConsumeIntInRange(1, 5),
         }
-    raise AssertionError(f"a kind of decoder the harness does not know: {kind}")
+    # any other kind (a protocol's): max_frame_length, copy, and its option's value if it has
+    # one (its registry entry's choices); a protocol with options of its own may add them above
+    entry = _kinds.BY_NAME[kind]
+    cfg = {"max_frame_length": fdp.ConsumeIntInRange(1, 300), "copy": fdp.ConsumeBool()}
+    if entry.keyword is not None:
+        cfg[entry.keyword] = fdp.PickValueInList(entry.argument["choices"])
+    return cfg
 
 
 def run(module: Any, kind: str, cfg: dict[str, Any], pieces: list[bytes], how: str) -> list[Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import framekit
 from framekit.__main__ import main
 
 
@@ -255,16 +256,32 @@ def test_postgres_capture_from_the_startup_packet(tmp_path: os.PathLike[str], ss
     assert status == 0 and [json.loads(line)["length"] for line in text.splitlines()] == [14, 14]
 
 
+#: a value for the options that take one of a form of its own
+OPTION_VALUES = {"--delimiter": "0a", "--rule": "os.path:basename"}
+
+
 def test_every_kind_of_decoder_is_an_option() -> None:
-    """framekit decode offers every kind in the registry (framekit._kinds), each with a way to
-    build it."""
+    """framekit decode offers every kind in the registry (framekit._kinds), and builds each
+    from its option: a decoder of the kind's class."""
     from framekit import __main__ as cli
     from framekit._kinds import KINDS
 
     sub = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
     flags = {o for a in sub.choices["decode"]._actions for o in a.option_strings}
     for kind in KINDS:
-        assert kind.flag in flags and kind.name in cli.BUILDERS
+        assert kind.flag in flags
+        if kind.argument.get("action") == "store_true":
+            value = []
+        elif "choices" in kind.argument:
+            value = [kind.argument["choices"][-1]]
+        else:
+            value = [OPTION_VALUES.get(kind.flag, "4")]
+        args = cli.parser().parse_args(["decode", kind.flag, *value, "--max-frame-length", "99"])
+        way = cli._dest(kind.flag)
+        built = cli._make(args, way, {"max_frame_length": 99} if kind.options else {})
+        assert type(built) is getattr(framekit, kind.decoder), kind
+        if kind.keyword is not None:
+            assert f"{kind.keyword}={value[0]!r}" in repr(built), (kind, built)
 
 
 def test_a_rule_of_ones_own(
