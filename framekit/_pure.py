@@ -1119,10 +1119,16 @@ class DelimiterDecoder(_FrameDecoder):
         self._batch_sizes = sizes
         self._batch_extra = step
         strip = self._strip_delimiter
-        if self._copy and not strip:
-            return end, list(map(add, parts, repeat(ending)))
-        if self._copy and cr == 0:
-            copies: list[C.Frame] = [*parts]
+        if self._copy:  # the parts are the copies (a bytes slice is cheaper than a view's bytes)
+            copies: list[C.Frame]
+            if not strip:
+                copies = list(map(add, parts, repeat(ending)))
+            elif cr == 0:
+                copies = [*parts]
+            elif cr > 0:
+                copies = [p[:-1] for p in parts]
+            else:
+                copies = [p[:-1] if p[-1:] == b"\r" else p for p in parts]
             return end, copies
         frames: list[C.Frame] = []
         append = frames.append
@@ -1137,8 +1143,6 @@ class DelimiterDecoder(_FrameDecoder):
                 w = len(p)
                 append(view[a : a + w - (p[-1:] == b"\r")])
                 a += w + step
-        if self._copy:
-            frames = list(map(bytes, frames))
         return end, frames
 
     def _content(self, part: bytes, cr: int) -> int:
