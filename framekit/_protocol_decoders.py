@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from . import _protocols as P
 from . import _purecython as cython
+from ._contract import BytesLike
 
 if not cython.compiled:  # (Cython drops this block: there, these are the core's)
     from ._protocols import (
@@ -32,7 +33,7 @@ if not cython.compiled:  # (Cython drops this block: there, these are the core's
     )
     from ._pure import BufferPool, RuleDecoder
 
-__all__ = [
+__all__: list[str] = [
     "ChunkedDecoder",
     "JsonStreamDecoder",
     "NetstringDecoder",
@@ -146,7 +147,8 @@ class WebSocketDecoder(RuleDecoder):
         self._use(self._ws, max_len, False, pool, P.WEBSOCKET_OVERHEAD)
         self._copy_out = bool(copy)
 
-    def index(self, data: Any) -> Any:
+    @cython.annotation_typing(False)
+    def index(self, data: BytesLike) -> tuple[memoryview, int]:
         if self._ws.masked:
             raise TypeError(P.MSG_WEBSOCKET_INDEX)
         return RuleDecoder.index(self, data)
@@ -191,7 +193,8 @@ class JsonStreamDecoder(RuleDecoder):
         max_len, self._config = P.json_setup(max_frame_length, copy, pool)
         self._use(JsonStreamRule(max_len), max_len, copy, pool, 1)
 
-    def index(self, data: Any) -> Any:
+    @cython.annotation_typing(False)
+    def index(self, data: BytesLike) -> tuple[memoryview, int]:
         positions, consumed = RuleDecoder.index(self, data)
         return P.without_empty(positions), consumed
 
@@ -242,7 +245,8 @@ class ChunkedDecoder(RuleDecoder):
         """The trailer section's lines (``bytes``, CRLF left out), once ``done``."""
         return list(self._trailers)
 
-    def index(self, data: Any) -> Any:
+    @cython.annotation_typing(False)
+    def index(self, data: BytesLike) -> tuple[memoryview, int]:
         raise TypeError(P.MSG_CHUNKED_INDEX)
 
     @cython.cfunc

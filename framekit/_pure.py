@@ -79,32 +79,24 @@ from .errors import (
 
 __all__ = [
     "BufferPool",
-    "ChunkedDecoder",
     "ChunkedRule",
     "DelimiterDecoder",
     "DelimiterEncoder",
     "FixedLengthDecoder",
-    "JsonStreamDecoder",
     "JsonStreamRule",
     "LengthFieldDecoder",
     "LengthFieldEncoder",
     "LineDecoder",
-    "NetstringDecoder",
-    "NetstringEncoder",
     "NetstringRule",
-    "OctetCountingDecoder",
     "OctetCountingRule",
     "PooledBuffer",
     "ProxyProtocolDecoder",
-    "RespDecoder",
     "RespRule",
     "RuleDecoder",
     "Slab",
     "SlabRecord",
     "VarintLengthDecoder",
     "VarintLengthEncoder",
-    "WebSocketDecoder",
-    "WebSocketEncoder",
     "WebSocketFrame",
     "WebSocketRule",
     "unmask",
@@ -1865,13 +1857,7 @@ def _address(buf: bytearray) -> int:
 
 
 # the protocols' decoders and encoders: one source for both builds, which needs the classes above
-from ._protocol_decoders import (  # noqa: E402
-    ChunkedDecoder,
-    JsonStreamDecoder,
-    NetstringDecoder,
-    NetstringEncoder,
-    OctetCountingDecoder,
-    RespDecoder,
-    WebSocketDecoder,
-    WebSocketEncoder,
-)
+from . import _protocol_decoders  # noqa: E402
+from ._protocol_decoders import *  # noqa: E402, F403
+
+__all__ += _protocol_decoders.__all__
