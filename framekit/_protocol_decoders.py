@@ -24,6 +24,7 @@ if not cython.compiled:  # (Cython drops this block: there, these are the core's
     from ._protocols import (
         ChunkedRule,
         JsonStreamRule,
+        MessagePackRule,
         NetstringRule,
         OctetCountingRule,
         RespRule,
@@ -36,6 +37,7 @@ if not cython.compiled:  # (Cython drops this block: there, these are the core's
 __all__: list[str] = [
     "ChunkedDecoder",
     "JsonStreamDecoder",
+    "MessagePackDecoder",
     "NetstringDecoder",
     "NetstringEncoder",
     "OctetCountingDecoder",
@@ -106,6 +108,31 @@ class RespDecoder(RuleDecoder):
         max_len, depth, self._config = P.resp_setup(max_frame_length, max_depth, copy, pool)
         # (no overhead: max_frame_length bounds the whole value, which the rule checks itself)
         self._use(RespRule(max_len, depth), max_len, copy, pool, -1)
+
+
+@cython.cclass
+class MessagePackDecoder(RuleDecoder):
+    """MessagePack objects one after another, as msgpack-RPC, Neovim's API and Fluentd's
+    forward protocol send them: each frame is one complete top-level object, its wire bytes
+    whole (what ``msgpack.unpackb()`` reads), arrays and maps nested up to ``max_depth``.
+    ``max_frame_length`` bounds an object's wire bytes: a longer string, binary, extension or
+    number at the top level is skipped (``FrameTooLongError``). Corrupt: the byte 0xc1 (never
+    used), nesting past ``max_depth``, an array or map longer than ``max_frame_length``."""
+
+    __slots__ = ()
+
+    @cython.annotation_typing(False)
+    def __init__(
+        self,
+        *,
+        max_frame_length: int = P.DEFAULT_MSGPACK_MAX,
+        max_depth: int = P.DEFAULT_MSGPACK_DEPTH,
+        copy: bool = False,
+        pool: Optional[BufferPool] = None,
+    ) -> None:
+        max_len, depth, self._config = P.msgpack_setup(max_frame_length, max_depth, copy, pool)
+        # (no overhead: max_frame_length bounds the whole object, which the rule checks itself)
+        self._use(MessagePackRule(max_len, depth), max_len, copy, pool, -1)
 
 
 class NetstringEncoder(P.NetstringEncoding):

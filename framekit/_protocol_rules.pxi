@@ -48,6 +48,10 @@ cdef Py_ssize_t WS_CONTROL_TOO_LONG = P.WS_CONTROL_TOO_LONG
 cdef Py_ssize_t WS_RESERVED_OPCODE = P.WS_RESERVED_OPCODE
 cdef Py_ssize_t WS_MASK_UNEXPECTED = P.WS_MASK_UNEXPECTED
 cdef Py_ssize_t WS_MASK_EXPECTED = P.WS_MASK_EXPECTED
+cdef Py_ssize_t MSGPACK_NEVER_USED = P.MSGPACK_NEVER_USED
+cdef Py_ssize_t MSGPACK_TOO_DEEP = P.MSGPACK_TOO_DEEP
+cdef Py_ssize_t MSGPACK_NESTED_TOO_LONG = P.MSGPACK_NESTED_TOO_LONG
+cdef Py_ssize_t MSGPACK_TOO_LONG = P.MSGPACK_TOO_LONG
 
 cdef enum:
     RULE_UNDECIDED = -1             # scan(): the rule cannot tell yet
@@ -803,3 +807,131 @@ cdef class JsonStreamRule(_Kernel):
         self._escape = escape
         self._partial = True
         return -(avail + 1)
+
+
+# MessagePack's formats by first byte (P.MSGPACK_FORMATS, copied in once)
+cdef unsigned char _MP_HEAD[256]
+cdef unsigned char _MP_FIELD[256]
+cdef unsigned char _MP_COUNT[256]
+cdef unsigned char _MP_INLINE[256]
+
+
+cdef int _msgpack_formats() except -1:
+    cdef int byte
+    for byte in range(256):
+        _MP_HEAD[byte], _MP_FIELD[byte], _MP_COUNT[byte], _MP_INLINE[byte] = (
+            P.MSGPACK_FORMATS[byte]
+        )
+    return 0
+
+
+_msgpack_formats()
+
+
+cdef class MessagePackRule(_Kernel):
+    """MessagePack (_protocols.MessagePackRule, in C): the open arrays' and maps' element
+    counts are a stack of ``max_depth`` entries held by the rule."""
+
+    cdef readonly Py_ssize_t max_frame
+    cdef readonly Py_ssize_t max_depth
+    cdef int64_t *_counts           # elements still to come in each open array or map
+    cdef bint _partial              # the last answer was -k: where its scan stopped is kept,
+    cdef Py_ssize_t _i              #   the object it stopped in,
+    cdef Py_ssize_t _depth          #   and the arrays and maps open around it
+
+    def __cinit__(self, *args, **kwargs):
+        self._counts = NULL
+
+    def __init__(self, Py_ssize_t max_frame=P.DEFAULT_MSGPACK_MAX,
+                 Py_ssize_t max_depth=P.DEFAULT_MSGPACK_DEPTH):
+        if not 1 <= max_depth <= P.MAX_MSGPACK_DEPTH:
+            raise ValueError(f"max_depth must be in 1..{P.MAX_MSGPACK_DEPTH}, got {max_depth}")
+        PyMem_Free(self._counts)
+        self._counts = <int64_t *>PyMem_Malloc(max_depth * sizeof(int64_t))
+        if self._counts == NULL:
+            raise MemoryError()
+        self.max_frame = max_frame
+        self.max_depth = max_depth
+
+    def __dealloc__(self):
+        PyMem_Free(self._counts)
+
+    def __repr__(self):
+        return f"MessagePackRule({self.max_frame}, {self.max_depth})"
+
+    cdef inline Py_ssize_t _wait(self, Py_ssize_t i, Py_ssize_t depth,
+                                 Py_ssize_t answer) noexcept:
+        """Answer ``-k``, keeping where the scan stopped: the object that starts at ``i``."""
+        self._i = i
+        self._depth = depth
+        self._partial = True
+        return answer
+
+    cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
+                         Py_ssize_t *cut) noexcept:
+        cdef Py_ssize_t i = 0, end, k, field, head
+        cdef Py_ssize_t depth = 0
+        cdef Py_ssize_t limit = self.max_frame
+        cdef int64_t n
+        cdef unsigned char byte
+        cdef bint cut_short = avail > limit
+        cdef bint resuming = self.resume and self._partial
+        if avail == 0:
+            return RULE_UNDECIDED
+        self._partial = False
+        if resuming:
+            i = self._i
+            depth = self._depth
+        if cut_short:
+            avail = limit
+        while True:
+            if i == avail:
+                if cut_short:
+                    return self._broken(MSGPACK_TOO_LONG, i, limit)
+                return self._wait(i, depth, -(i + 1))
+            byte = p[i]
+            head = _MP_HEAD[byte]
+            field = _MP_FIELD[byte]
+            if head == 0:
+                return self._broken(MSGPACK_NEVER_USED, i, byte)
+            if _MP_COUNT[byte] and depth == self.max_depth:
+                return self._broken(MSGPACK_TOO_DEEP, i, self.max_depth)
+            end = i + head
+            if end > limit:
+                if not depth and not field and not _MP_COUNT[byte]:
+                    cut[0] = 0
+                    cut[1] = end + _MP_INLINE[byte]  # a number: a frame too long
+                    return cut[1]
+                return self._broken(MSGPACK_TOO_LONG, i, limit)
+            if end > avail:
+                return self._wait(i, depth, -end)
+            n = _MP_INLINE[byte]
+            for k in range(field):
+                n = (n << 8) | p[i + 1 + k]
+            if _MP_COUNT[byte]:
+                i = end
+                if n:
+                    self._counts[depth] = n * _MP_COUNT[byte]
+                    depth += 1
+                    continue
+            else:
+                end += <Py_ssize_t>n  # (at most 2**32 - 1)
+                if end > limit:
+                    if depth:
+                        return self._broken(MSGPACK_NESTED_TOO_LONG, i, end - i)
+                    cut[0] = 0
+                    cut[1] = end
+                    return end
+                if end > avail:
+                    return self._wait(i, depth, -end)
+                i = end
+            # an object ended at i: it completes the arrays and maps it ends
+            while depth:
+                self._counts[depth - 1] -= 1
+                if self._counts[depth - 1]:
+                    break
+                depth -= 1
+            else:
+                cut[0] = 0
+                cut[1] = i
+                return i

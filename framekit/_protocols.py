@@ -89,6 +89,10 @@ JSON_UNBALANCED = 29
 JSON_BAD_LITERAL = 30
 JSON_TOO_DEEP = 31
 JSON_TOO_LONG = 32
+MSGPACK_NEVER_USED = 34
+MSGPACK_TOO_DEEP = 35
+MSGPACK_NESTED_TOO_LONG = 36
+MSGPACK_TOO_LONG = 37
 
 
 #: the message of each broken rule: ``{at}`` is where in the frame it was found, ``{value}``
@@ -127,6 +131,15 @@ MESSAGES: dict[int, str] = {
     JSON_BAD_LITERAL: "JSON stream: not true, false or null: byte {value:#04x} at offset {at}",
     JSON_TOO_DEEP: "JSON stream: nested deeper than {value} at offset {at}",
     JSON_TOO_LONG: "JSON stream: a text longer than max_frame_length={value}",
+    MSGPACK_NEVER_USED: "MessagePack: byte {value:#04x} at offset {at} is never used",
+    MSGPACK_TOO_DEEP: (
+        "MessagePack: arrays and maps nested deeper than max_depth={value} at offset {at}"
+    ),
+    MSGPACK_NESTED_TOO_LONG: (
+        "MessagePack: a {value}-byte item at offset {at} inside an array or map: the object is "
+        "longer than max_frame_length"
+    ),
+    MSGPACK_TOO_LONG: "MessagePack: an object longer than max_frame_length={value}",
     WS_MASK_EXPECTED: "WebSocket: a client's frame must be masked (RFC 6455 §5.1)",
     WS_MASK_UNEXPECTED: "WebSocket: a server's frame must not be masked (RFC 6455 §5.1)",
     WS_RESERVED_OPCODE: "WebSocket: reserved opcode {value:#x} (RFC 6455 §5.2)",
@@ -692,6 +705,129 @@ class ChunkedRule:
             i = end
 
 
+# --- MessagePack ----------------------------------------------------------------------------------
+
+DEFAULT_MSGPACK_MAX = 8 * MiB
+DEFAULT_MSGPACK_DEPTH = 64
+MAX_MSGPACK_DEPTH = 1024
+
+
+def _msgpack_format(byte: int) -> tuple[int, int, int, int]:
+    """What a MessagePack object's first byte says: ``(head, field, count, inline)``. ``head``:
+    the header's bytes (0: the byte is never used); ``field``: the bytes of the big-endian
+    length or count after the first byte (0: none); ``count``: for an array 1, a map 2 (its
+    elements per entry), else 0; ``inline``: the length or count the byte itself holds. An
+    object that is no array or map is ``head`` bytes and a length's (or ``inline``'s) more."""
+    if byte <= 0x7F or byte >= 0xE0:  # positive and negative fixint
+        return (1, 0, 0, 0)
+    if byte <= 0x8F:
+        return (1, 0, 2, byte & 0x0F)  # fixmap
+    if byte <= 0x9F:
+        return (1, 0, 1, byte & 0x0F)  # fixarray
+    if byte <= 0xBF:
+        return (1, 0, 0, byte & 0x1F)  # fixstr
+    return (
+        (1, 0, 0, 0), (0, 0, 0, 0), (1, 0, 0, 0), (1, 0, 0, 0),  # nil, (never used), false, true
+        (2, 1, 0, 0), (3, 2, 0, 0), (5, 4, 0, 0),  # bin 8, 16, 32
+        (3, 1, 0, 0), (4, 2, 0, 0), (6, 4, 0, 0),  # ext 8, 16, 32 (a type byte after the length)
+        (5, 0, 0, 0), (9, 0, 0, 0),  # float 32, 64
+        (2, 0, 0, 0), (3, 0, 0, 0), (5, 0, 0, 0), (9, 0, 0, 0),  # uint 8-64
+        (2, 0, 0, 0), (3, 0, 0, 0), (5, 0, 0, 0), (9, 0, 0, 0),  # int 8-64
+        (3, 0, 0, 0), (4, 0, 0, 0), (6, 0, 0, 0), (10, 0, 0, 0), (18, 0, 0, 0),  # fixext 1-16
+        (2, 1, 0, 0), (3, 2, 0, 0), (5, 4, 0, 0),  # str 8, 16, 32
+        (3, 2, 1, 0), (5, 4, 1, 0),  # array 16, 32
+        (3, 2, 2, 0), (5, 4, 2, 0),  # map 16, 32
+    )[byte - 0xC0]  # fmt: skip
+
+
+#: each first byte's format (both builds: the core copies it into C arrays)
+MSGPACK_FORMATS = tuple(_msgpack_format(byte) for byte in range(256))
+
+
+class MessagePackRule:
+    """MessagePack (msgpack.org's spec): a frame is one top-level object, wire bytes whole.
+    Arrays and maps are followed with a stack of element counts, at most ``max_depth`` deep.
+    An object's bytes past ``max_frame`` are never read: one that would end there is a frame
+    too long at the top level when its header tells its length (told at once, to be
+    discarded), and corrupt otherwise (inside an array or map, or a header that crosses the
+    limit). Asked again about the same frame (``resume``), it goes on from the object it
+    stopped in, so that a large array costs linear time however it arrives."""
+
+    __slots__ = ("_counts", "_i", "_partial", "max_depth", "max_frame", "resume")
+
+    def __init__(
+        self, max_frame: int = DEFAULT_MSGPACK_MAX, max_depth: int = DEFAULT_MSGPACK_DEPTH
+    ) -> None:
+        self.max_frame = max_frame
+        self.max_depth = max_depth
+        self.resume = False
+        self._partial = False  # the last answer was -k: where its scan stopped is kept
+        self._i = 0
+        self._counts: list[int] = []
+
+    def __repr__(self) -> str:
+        return f"MessagePackRule({self.max_frame}, {self.max_depth})"
+
+    def _wait(self, i: int, counts: list[int], answer: int) -> int:
+        """Answer ``-k``, keeping where the scan stopped: the object that starts at ``i``."""
+        self._i, self._counts, self._partial = i, counts, True
+        return answer
+
+    def __call__(self, buf: memoryview) -> Answer:
+        avail = len(buf)
+        if not avail:
+            return None
+        limit = self.max_frame
+        cut_short = avail > limit
+        if cut_short:
+            avail = limit
+        resuming, self._partial = self.resume and self._partial, False
+        counts: list[int] = self._counts if resuming else []  # elements to come in each open
+        i = self._i if resuming else 0  # array and map
+        formats = MSGPACK_FORMATS
+        while True:
+            if i == avail:
+                if cut_short:
+                    raise _broken(MSGPACK_TOO_LONG, i, limit)
+                return self._wait(i, counts, -(i + 1))
+            byte = buf[i]
+            head, field, count, inline = formats[byte]
+            if not head:
+                raise _broken(MSGPACK_NEVER_USED, i, byte)
+            if count and len(counts) == self.max_depth:
+                raise _broken(MSGPACK_TOO_DEEP, i, self.max_depth)
+            end = i + head
+            if end > limit:
+                if not counts and not field and not count:
+                    return (end + inline, 0, end + inline)  # a number: a frame too long
+                raise _broken(MSGPACK_TOO_LONG, i, limit)
+            if end > avail:
+                return self._wait(i, counts, -end)
+            n = int.from_bytes(buf[i + 1 : i + 1 + field], "big") if field else inline
+            if count:
+                i = end
+                if n:
+                    counts.append(n * count)
+                    continue
+            else:
+                end += n
+                if end > limit:
+                    if counts:
+                        raise _broken(MSGPACK_NESTED_TOO_LONG, i, end - i)
+                    return (end, 0, end)
+                if end > avail:
+                    return self._wait(i, counts, -end)
+                i = end
+            # an object ended at i: it completes the arrays and maps it ends
+            while counts:
+                counts[-1] -= 1
+                if counts[-1]:
+                    break
+                counts.pop()
+            else:
+                return (i, 0, i)
+
+
 # --- JSON text streams ----------------------------------------------------------------------------
 
 DEFAULT_JSON_MAX = 16 * MiB
@@ -1119,6 +1255,25 @@ def resp_setup(
     return max_len, max_depth, config
 
 
+def msgpack_setup(
+    max_frame_length: object, max_depth: object, copy: object, pool: object
+) -> tuple[int, int, Config]:
+    """``MessagePackDecoder``'s checked max_frame_length (bounding the whole object) and
+    max_depth, and its arguments for ``repr()``."""
+    max_len = check_max_frame_length(max_frame_length, 1)
+    if type(max_depth) is not int:
+        raise TypeError(f"max_depth must be an int, not {type(max_depth).__name__}")
+    if not 1 <= max_depth <= MAX_MSGPACK_DEPTH:
+        raise ValueError(f"max_depth must be in 1..{MAX_MSGPACK_DEPTH}, got {max_depth}")
+    config = (
+        ("max_frame_length", max_frame_length),
+        ("max_depth", max_depth),
+        ("copy", copy),
+        ("pool", pool),
+    )
+    return max_len, max_depth, config
+
+
 class NetstringEncoding:
     """Netstrings out: ``len ":" data ","`` (both builds' ``NetstringEncoder``)."""
 
@@ -1365,7 +1520,7 @@ class ProxyProtocolDecoder:
 
 
 #: the rules that keep their scan's state when asked again about the same frame (``resume``)
-RESUMABLE = (RespRule, JsonStreamRule)
+RESUMABLE = (RespRule, JsonStreamRule, MessagePackRule)
 
 
 #: the protocols' entries in the registry of decoder kinds (framekit._kinds): each decoder's
@@ -1403,5 +1558,9 @@ KINDS = (
         },
         LIMIT_OPTION,
         keyword="role",
+    ),
+    Kind(
+        "msgpack", "MessagePackDecoder", None, "--msgpack",
+        {"action": "store_true", "help": "MessagePack objects, one after another"}, LIMIT_OPTION,
     ),
 )  # fmt: skip

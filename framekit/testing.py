@@ -534,6 +534,75 @@ def json_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
     return b"".join(pieces)
 
 
+#: MessagePack's fixed-size formats: (first byte, bytes after it)
+_MSGPACK_FIXED = [
+    (0xCA, 4), (0xCB, 8), (0xCC, 1), (0xCD, 2), (0xCE, 4), (0xCF, 8), (0xD0, 1), (0xD1, 2),
+    (0xD2, 4), (0xD3, 8), (0xD4, 2), (0xD5, 3), (0xD6, 5), (0xD7, 9), (0xD8, 17),
+]  # fmt: skip
+#: its sized formats (bin, str, ext): (first byte, width of the length, a type byte follows)
+_MSGPACK_SIZED = [
+    (0xC4, 1, False), (0xC5, 2, False), (0xC6, 4, False), (0xD9, 1, False), (0xDA, 2, False),
+    (0xDB, 4, False), (0xC7, 1, True), (0xC8, 2, True), (0xC9, 4, True),
+]  # fmt: skip
+
+
+def msgpack_values(max_leaves: int = 12) -> st.SearchStrategy[bytes]:
+    """MessagePack objects, wire bytes: every format (lengths and counts in every width, also
+    wider than needed), nested arrays and maps."""
+    leaf = st.one_of(
+        st.one_of(st.integers(0, 0x7F), st.integers(0xE0, 0xFF)).map(lambda b: bytes([b])),
+        st.sampled_from([b"\xc0", b"\xc2", b"\xc3"]),
+        st.sampled_from(_MSGPACK_FIXED).flatmap(
+            lambda f: st.binary(min_size=f[1], max_size=f[1]).map(lambda d: bytes([f[0]]) + d)
+        ),
+        st.binary(max_size=31).map(lambda d: bytes([0xA0 | len(d)]) + d),
+        st.tuples(st.sampled_from(_MSGPACK_SIZED), st.binary(max_size=40), st.integers(0, 255)).map(
+            lambda t: (
+                bytes([t[0][0]])
+                + len(t[1]).to_bytes(t[0][1], "big")
+                + (bytes([t[2]]) if t[0][2] else b"")
+                + t[1]
+            )
+        ),
+    )
+
+    def containers(children: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+        return st.tuples(st.integers(0, 5), st.lists(children, max_size=4)).map(_msgpack_container)
+
+    return st.recursive(leaf, containers, max_leaves=max_leaves)
+
+
+def _msgpack_container(parts: tuple[int, list[bytes]]) -> bytes:
+    form, items = parts  # fixarray, array 16, array 32, fixmap, map 16, map 32
+    if form >= 3:
+        items = items[: len(items) // 2 * 2]
+    n = len(items) // 2 if form >= 3 else len(items)
+    first, width = [(0x90 | n, 0), (0xDC, 2), (0xDD, 4), (0x80 | n, 0), (0xDE, 2), (0xDF, 4)][form]
+    count = n.to_bytes(width, "big") if width else b""
+    return bytes([first]) + count + b"".join(items)
+
+
+@st.composite
+def msgpack_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Keyword arguments for ``MessagePackDecoder``."""
+    return {
+        "max_frame_length": draw(st.integers(1, 200)),
+        "max_depth": draw(st.integers(1, 4)),
+        "copy": draw(st.booleans()),
+    }
+
+
+@st.composite
+def msgpack_streams(draw: st.DrawFn, cfg: dict[str, Any]) -> bytes:
+    """MessagePack objects, and now and then bytes that may break the rules (0xc1, never used;
+    headers cut short)."""
+    junk = st.lists(st.sampled_from([0xC1, 0x91, 0xDC, 0xDD, 0xC6, 0xDB, 0x00, 0xFF]), max_size=4)
+    pieces = draw(
+        st.lists(st.one_of(msgpack_values(), msgpack_values(), junk.map(bytes)), max_size=6)
+    )
+    return b"".join(pieces)
+
+
 #: each kind's strategies: (configurations, streams that fit one), by its short name
 STRATEGIES: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]] = {
     "length": (length_field_configs, length_field_streams),
@@ -548,6 +617,7 @@ STRATEGIES: dict[str, tuple[Callable[[], Any], Callable[[dict[str, Any]], Any]]]
     "websocket": (websocket_configs, websocket_streams),
     "chunked": (chunked_configs, chunked_streams),
     "json": (json_configs, json_streams),
+    "msgpack": (msgpack_configs, msgpack_streams),
 }
 
 #: decoder class name -> (configurations, streams that fit one), for every kind framekit has

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from typing import Optional
 
 import pytest
 
@@ -65,10 +66,12 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 60) 
 
 
 @contextlib.contextmanager
-def _running(command: list[str], port: int, workdir: str) -> Iterator[int]:
+def _running(
+    command: list[str], port: int, workdir: str, env: Optional[dict[str, str]] = None
+) -> Iterator[int]:
     log = open(os.path.join(workdir, "server.log"), "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=_env()
+        command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env={**_env(), **(env or {})}
     )
     try:
         _wait_for(port, process)
@@ -165,6 +168,23 @@ def redis() -> Iterator[int]:
             "--appendonly", "no", "--dir", workdir, "--protected-mode", "no",
         ]  # fmt: skip
         with _running(command, port, workdir):
+            yield port
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def neovim() -> Iterator[int]:
+    """Neovim, headless and without any configuration, serving its API (msgpack-RPC) on a TCP
+    port."""
+    binary = _need("/usr/bin/nvim")
+    workdir = tempfile.mkdtemp(prefix="framekit-nvim-")
+    try:
+        port = free_port()
+        command = [binary, "--headless", "--clean", "-n", "-i", "NONE", "--listen",
+                   f"127.0.0.1:{port}"]  # fmt: skip
+        env_home = {"HOME": workdir, "XDG_STATE_HOME": workdir, "XDG_DATA_HOME": workdir}
+        with _running(command, port, workdir, env_home):
             yield port
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,5 +1,6 @@
 """The protocol decoders against real peers nobody here wrote (SPEC §8): Debian's redis-server
-(RESP2, then RESP3 after HELLO 3) and util-linux' logger (syslog over TCP, octet counting)."""
+(RESP2, then RESP3 after HELLO 3), util-linux' logger (syslog over TCP, octet counting),
+Debian's Neovim (its msgpack-RPC API)."""
 
 from __future__ import annotations
 
@@ -469,3 +470,78 @@ def test_chunked_bodies_from_nginx_over_keep_alive(fk: ModuleType, tmp_path: Any
             assert len(chunks) > 1 or name != "large.txt"  # the body came in many chunks
             head_decoder.feed(body.detach())  # the next response's first bytes
         assert head_decoder.buffered == 0
+
+
+def result(value: Any) -> Callable[[Any], bool]:
+    """The check of a response without error whose result is ``value``."""
+    return lambda response: bool(response == [None, value])
+
+
+def nvim_requests(rng: random.Random) -> list[tuple[list[Any], Callable[[Any], bool]]]:
+    """msgpack-RPC requests to Neovim's API, and a check of each response: results of every
+    MessagePack family (strings and arrays past 16 and 32-bit lengths, nested maps, floats,
+    negative numbers, the ext types of buffer handles, errors)."""
+    calls: list[tuple[str, list[Any], Callable[[Any], bool]]] = [
+        ("nvim_eval", ["1+1"], result(2)),
+        ("nvim_eval", ["nosuchfunction()"], lambda r: "E117" in r[0][1] and r[1] is None),
+        ("nvim_eval", ["[1.5, v:true, v:false, v:null, -123456789012, {'a': [1]}]"],
+         result([1.5, True, False, None, -123456789012, {"a": [1]}])),
+        ("nvim_list_bufs", [], lambda r: bool(r[1]) and all(b.code == 0 for b in r[1])),
+        ("nvim_get_api_info", [], lambda r: bool(r[1][1]["version"]["major"] == 0)),
+    ]  # fmt: skip
+    for n in (0, 31, 32, 255, 256, 65535, 65536, 300000):
+        calls.append(("nvim_eval", [f"repeat('x', {n})"], result("x" * n)))
+    for n in (0, 15, 16, 65535, 65536):
+        calls.append(("nvim_eval", [f"range({n})"], result(list(range(n)))))
+    for _ in range(400):
+        depth = rng.randint(0, 6)
+        number = rng.randint(-(2**40), 2**40)
+        nested: Any = number
+        for _ in range(depth):
+            nested = [nested]
+        calls.append(("nvim_eval", ["[" * depth + str(number) + "]" * depth], result(nested)))
+        key = "".join(rng.choice("abc") for _ in range(rng.randint(1, 40)))
+        calls.append(("nvim_eval", [f"{{'{key}': '{key}'}}"], result({key: key})))
+    rng.shuffle(calls)
+    return [([0, msgid, method, params], ok) for msgid, (method, params, ok) in enumerate(calls)]
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("split", [False, True])
+def test_msgpack_rpc_with_neovim(fk: ModuleType, split: bool) -> None:
+    """Pipelined requests to Neovim's msgpack-RPC API over TCP; its responses (in an order of
+    its own) framed one object each, read through get_buffer() or in pieces of 1-64 bytes."""
+    import msgpack
+
+    rng = random.Random(11)
+    requests = nvim_requests(rng)
+    checks = {request[1]: ok for request, ok in requests}
+    with servers.neovim() as port, socket.create_connection(("127.0.0.1", port), 60) as sock:
+        decoder = fk.MessagePackDecoder()
+        wire = b"".join(msgpack.packb(request) for request, _ in requests)
+        writer = threading.Thread(target=sock.sendall, args=(wire,))
+        writer.start()
+        received = bytearray()
+        frames: list[bytes] = []
+        while len(frames) < len(requests):
+            if split:
+                data = sock.recv(rng.randint(1, 64))
+                assert data, "Neovim closed the connection"
+                received += data
+                decoder.feed(data)
+            else:
+                n = sock.recv_into(decoder.get_buffer())
+                assert n, "Neovim closed the connection"
+                decoder.buffer_updated(n)
+            frames += [bytes(frame) for frame in decoder]
+        writer.join()
+    assert decoder.buffered == 0
+    if split:
+        assert b"".join(frames) == received
+    answered = set()
+    for frame in frames:
+        kind, msgid, error, result = msgpack.unpackb(frame, strict_map_key=False)
+        assert kind == 1 and msgid not in answered
+        answered.add(msgid)
+        assert checks[msgid]([error, result]), (msgid, frame[:100])
+    assert answered == set(checks)

@@ -24,6 +24,7 @@ from framekit.testing import (
     assert_split_invariant,
     frames_and_errors,
     json_texts,
+    msgpack_values,
     resp_values,
     splits,
 )
@@ -54,6 +55,7 @@ RULES: dict[str, Callable[[ModuleType, dict[str, int]], Any]] = {
     "websocket": lambda m, c: m.WebSocketRule(c["depth"] % 2),
     "chunked": lambda m, c: m.ChunkedRule(c["limit"], c["depth"] * 4),
     "json": lambda m, c: m.JsonStreamRule(c["limit"] + 1),
+    "msgpack": lambda m, c: m.MessagePackRule(c["limit"] + 1, c["depth"]),
 }
 _ALPHABETS = {
     "netstring": b"0123456789:,x",
@@ -62,6 +64,8 @@ _ALPHABETS = {
     "websocket": b"\x00\x01\x02\x08\x09\x0a\x80\x81\x82\x88\x7e\x7f\xfe\xff\x05",
     "chunked": b"0123456789abcdefABF;= \t\r\n:xg",
     "json": b'{}[]"\\ \n\x1e0123-.eEtruefalsnx:,',
+    "msgpack": b"\x00\x01\x7f\x80\x81\x90\x92\x9f\xa0\xa3\xc0\xc1\xc4\xc7\xca\xcb\xd4\xd8\xd9"
+    b"\xdb\xdc\xdd\xde\xdf\xe0\xff",
 }
 
 
@@ -75,7 +79,9 @@ def test_kernels_answer_as_the_pure_rules(kind: str, data: st.DataObject) -> Non
     wire = data.draw(
         st.one_of(
             st.lists(st.sampled_from(list(alphabet)), min_size=1, max_size=60).map(bytes),
-            resp_values().map(lambda v: v[: data.draw(st.integers(1, max(1, len(v))))]),
+            st.one_of(resp_values(), msgpack_values()).map(
+                lambda v: v[: data.draw(st.integers(1, max(1, len(v))))]
+            ),
             st.binary(min_size=1, max_size=40),
         )
     )
@@ -140,17 +146,17 @@ def _resumed(rule: Any, wire: bytes, cuts: list[int]) -> list[Any]:
     return answers
 
 
-@pytest.mark.parametrize("kind", ["resp", "json"])
+@pytest.mark.parametrize("kind", ["resp", "json", "msgpack"])
 @given(data=st.data())
 def test_resumed_scans_answer_as_fresh_ones(kind: str, data: st.DataObject) -> None:
     """Asked again about the same frame, a rule that goes on from its kept scan answers as one
     that scans it all again; and the kernel as the pure rule."""
     cfg = {"limit": data.draw(st.integers(1, 300)), "depth": data.draw(st.integers(1, 5))}
-    values = resp_values() if kind == "resp" else json_texts()
+    values = {"resp": resp_values, "json": json_texts, "msgpack": msgpack_values}[kind]()
     wire = data.draw(st.one_of(values, values.map(lambda v: v + b"\n"), st.binary(max_size=30)))
     cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=8))
-    for module in IMPLEMENTATIONS.values():
-        rule = RULES[kind](module, cfg)
+    for name, module in IMPLEMENTATIONS.items():
+        rule = RULES[kind](module if name == "cython" else P, cfg)  # (the twin runs P's rules)
         resumed = _resumed(rule, wire, cuts)
         for cut, answer in resumed:
             assert answer == _answer(RULES[kind](P, cfg), wire[:cut]), (module, cut, wire)
@@ -839,3 +845,177 @@ def test_proxy_split_invariance_through_framekit_testing(
         events = assert_split_invariant(module.ProxyProtocolDecoder, wire, data.draw(splits(wire)))
         if wire.startswith(b"PROXY TCP4 ") or wire.startswith(P.PROXY_V2_SIGNATURE + b"\x21"):
             assert events == [header]
+
+
+# --- MessagePack ------------------------------------------------------------------------------
+
+
+def packed(obj: Any, **options: Any) -> bytes:
+    import msgpack
+
+    return msgpack.packb(obj, use_bin_type=True, **options)  # type: ignore[no-any-return]
+
+
+def msgpack_objects() -> list[Any]:
+    """Objects of every format family msgpack writes (with widths of lengths and counts)."""
+    import msgpack
+
+    return [
+        0, 1, 127, 128, 255, 256, 65535, 65536, 2**32, 2**64 - 1, -1, -32, -33, -129, -(2**15),
+        -(2**31) - 1, -(2**63), 1.5, None, True, False, "", "é" * 15, "x" * 32, "y" * 300,
+        b"", b"\x00" * 255, b"\x01" * 256, [], [1, [2, [3, {}]]], list(range(20)),
+        {"a": [1, 2], "b": {"c": None}}, {str(i): i for i in range(17)},
+        msgpack.ExtType(5, b"a"), msgpack.ExtType(1, b"12345678"), msgpack.ExtType(7, b"x" * 16),
+        msgpack.ExtType(8, b"x" * 3), msgpack.ExtType(9, b"x" * 300),
+    ]  # fmt: skip
+
+
+def test_msgpack_objects_whole(fk: ModuleType) -> None:
+    parts = [packed(obj) for obj in msgpack_objects()] + [packed(1.5, use_single_float=True)]
+    wire = b"".join(parts)
+    assert frames_and_errors(fk.MessagePackDecoder(), [wire]) == parts
+    assert assert_split_invariant(fk.MessagePackDecoder, b"".join(parts[:24])) == parts[:24]
+    assert assert_split_invariant(lambda: fk.MessagePackDecoder(copy=True), wire) == parts
+
+
+def test_msgpack_long_string_arrives_in_pieces(fk: ModuleType) -> None:
+    import msgpack
+
+    wire = packed("y" * 70000) + packed({"k": b"z" * 70000}) + packed(7)
+    for step in (1000, 4096, 65536):
+        chunks = [wire[i : i + step] for i in range(0, len(wire), step)]
+        frames = frames_and_errors(fk.MessagePackDecoder(), chunks)
+        assert [msgpack.unpackb(f) for f in frames] == ["y" * 70000, {"k": b"z" * 70000}, 7]
+
+
+def msgpack_python_objects() -> st.SearchStrategy[Any]:
+    """Python objects msgpack packs: every scalar range, strings, bytes, ext, nested."""
+    import msgpack
+
+    leaves = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**63), 2**64 - 1),
+        st.floats(allow_nan=False),
+        st.text(max_size=40),
+        st.binary(max_size=300),
+        st.builds(msgpack.ExtType, st.integers(0, 127), st.binary(max_size=20)),
+    )
+    return st.recursive(
+        leaves,
+        lambda children: (
+            st.lists(children, max_size=5)
+            | st.dictionaries(st.text(max_size=4), children, max_size=5)
+        ),
+        max_leaves=20,
+    )
+
+
+@given(st.lists(msgpack_python_objects(), min_size=1, max_size=6), st.data())
+def test_msgpack_frames_are_what_msgpack_packs(objects: list[Any], data: st.DataObject) -> None:
+    """Each frame is one object as the msgpack library packs it, and it unpacks to it."""
+    import msgpack
+
+    parts = [packed(obj) for obj in objects]
+    chunks = data.draw(splits(b"".join(parts)))
+    for module in IMPLEMENTATIONS.values():
+        frames = frames_and_errors(module.MessagePackDecoder(), chunks)
+        assert frames == parts
+        assert [msgpack.unpackb(f, strict_map_key=False) for f in frames] == objects
+
+
+@given(st.lists(msgpack_values(), min_size=1, max_size=6), st.data())
+def test_msgpack_frames_are_where_msgpack_ends_each_object(
+    values: list[bytes], data: st.DataObject
+) -> None:
+    """Every format, in every width: the frames end where the msgpack library's reader ends
+    each object."""
+    import msgpack
+
+    wire = b"".join(values)
+    reader = msgpack.Unpacker()
+    reader.feed(wire)
+    ends = []
+    for _ in values:
+        reader.skip()
+        ends.append(reader.tell())
+    chunks = data.draw(splits(wire))
+    for module in IMPLEMENTATIONS.values():
+        frames = frames_and_errors(module.MessagePackDecoder(), chunks)
+        assert frames == [wire[a:b] for a, b in zip([0, *ends], ends)]
+
+
+@pytest.mark.parametrize(
+    ("wire", "message"),
+    [
+        (b"\xc1", "MessagePack: byte 0xc1 at offset 0 is never used"),
+        (b"\x92\x01\xc1", "MessagePack: byte 0xc1 at offset 2 is never used"),
+        (
+            b"\x91\x91\x91\x01",
+            "MessagePack: arrays and maps nested deeper than max_depth=2 at offset 2",
+        ),
+        (
+            b"\x92\xc4\x20" + b"x" * 32 + b"\x01",
+            "MessagePack: a 34-byte item at offset 1 inside an array or map: the object is "
+            "longer than max_frame_length",
+        ),
+        (
+            b"\x94" + b"\xa5hello" * 3 + b"\xcb" + bytes(8),
+            "MessagePack: an object longer than max_frame_length=20",
+        ),
+        (b"\xdc\x00\x1e" + b"\x01" * 30, "MessagePack: an object longer than max_frame_length=20"),
+    ],
+)
+def test_msgpack_corruption(fk: ModuleType, wire: bytes, message: str) -> None:
+    def make() -> Any:
+        return fk.MessagePackDecoder(max_depth=2, max_frame_length=20)
+
+    assert assert_split_invariant(make, b"\x01" + wire) == [b"\x01", corrupt(message)]
+
+
+def test_msgpack_too_long_object_is_discarded(fk: ModuleType) -> None:
+    """At the top level, a string, binary, extension or number longer than max_frame_length
+    has a length its header tells: it is skipped, and the objects after it are read."""
+    wire = packed(b"abcdefgh") + packed(b"x" * 20) + packed("s" * 40) + packed(7)
+    assert assert_split_invariant(lambda: fk.MessagePackDecoder(max_frame_length=12), wire) == [
+        packed(b"abcdefgh"),
+        ("too-long", 22, 12),
+        ("too-long", 42, 12),
+        b"\x07",
+    ]
+    wire = packed(2**40) + packed(1.5) + packed(3)  # 9 bytes each, then one
+    assert assert_split_invariant(lambda: fk.MessagePackDecoder(max_frame_length=4), wire) == [
+        ("too-long", 9, 4),
+        ("too-long", 9, 4),
+        b"\x03",
+    ]
+    # a str 32's header (5 bytes) past the limit: its length cannot be read, it is corrupt
+    assert events(fk.MessagePackDecoder(max_frame_length=4), b"\xdb\x00\x00\x00\x01x") == [
+        corrupt("MessagePack: an object longer than max_frame_length=4")
+    ]
+
+
+def test_msgpack_nesting_and_configuration(fk: ModuleType) -> None:
+    deep = b"\x91" * 64 + b"\x01"
+    assert events(fk.MessagePackDecoder(), deep) == [deep]
+    assert events(fk.MessagePackDecoder(), b"\x91" + deep)[0][0] == "corrupt"
+    assert events(fk.MessagePackDecoder(max_depth=1), b"\x90\x80\x91\x90") == [
+        b"\x90",
+        b"\x80",
+        corrupt("MessagePack: arrays and maps nested deeper than max_depth=1 at offset 1"),
+    ]
+    with pytest.raises(ValueError, match="max_depth"):
+        fk.MessagePackDecoder(max_depth=0)
+    with pytest.raises(TypeError, match="max_depth"):
+        fk.MessagePackDecoder(max_depth="2")
+    with pytest.raises(ValueError, match="max_frame_length"):
+        fk.MessagePackDecoder(max_frame_length=0)
+    assert repr(fk.MessagePackDecoder(max_depth=3)) == "MessagePackDecoder(max_depth=3)"
+    assert events(fk.MessagePackDecoder(), b"\x92\x01") == [("incomplete", b"\x92\x01")]
+
+
+def test_msgpack_large_array_in_small_pieces_is_linear(fk: ModuleType) -> None:
+    n = 100000 if fk.__name__.endswith("_core") else 20000
+    wire = packed([[i, "ab", {"k": None}] for i in range(n)])
+    whole, pieces = _whole_and_in_pieces(fk.MessagePackDecoder, wire)
+    assert pieces < 100 * whole + 0.2, (whole, pieces)
