@@ -1217,23 +1217,32 @@ def trailer_lines(section: bytes) -> list[bytes]:
     return section.split(b"\r\n")[:-1]
 
 
+def _limits_setup(
+    max_frame_length: object,
+    at_least: int,
+    name: str,
+    value: object,
+    most: int,
+    copy: object,
+    pool: object,
+) -> tuple[int, int, Config]:
+    """A decoder's checked max_frame_length (at least ``at_least``) and its option ``name``
+    (an int in 1..``most``), and its arguments for ``repr()``."""
+    max_len = check_max_frame_length(max_frame_length, at_least)
+    if type(value) is not int:
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not 1 <= value <= most:
+        raise ValueError(f"{name} must be in 1..{most}, got {value}")
+    config = (("max_frame_length", max_frame_length), (name, value), ("copy", copy), ("pool", pool))
+    return max_len, value, config
+
+
 def chunked_setup(
     max_frame_length: object, max_line_length: object, copy: object, pool: object
 ) -> tuple[int, int, Config]:
     """``ChunkedDecoder``'s checked max_frame_length (bounding a chunk's data) and
     max_line_length, and its arguments for ``repr()``."""
-    max_len = check_max_frame_length(max_frame_length, 0)
-    if type(max_line_length) is not int:
-        raise TypeError(f"max_line_length must be an int, not {type(max_line_length).__name__}")
-    if not 1 <= max_line_length <= MiB:
-        raise ValueError(f"max_line_length must be in 1..{MiB}, got {max_line_length}")
-    config = (
-        ("max_frame_length", max_frame_length),
-        ("max_line_length", max_line_length),
-        ("copy", copy),
-        ("pool", pool),
-    )
-    return max_len, max_line_length, config
+    return _limits_setup(max_frame_length, 0, "max_line_length", max_line_length, MiB, copy, pool)
 
 
 def resp_setup(
@@ -1241,18 +1250,7 @@ def resp_setup(
 ) -> tuple[int, int, Config]:
     """``RespDecoder``'s checked max_frame_length (bounding the whole value) and max_depth, and
     its arguments for ``repr()``."""
-    max_len = check_max_frame_length(max_frame_length, 1)
-    if type(max_depth) is not int:
-        raise TypeError(f"max_depth must be an int, not {type(max_depth).__name__}")
-    if not 1 <= max_depth <= MAX_RESP_DEPTH:
-        raise ValueError(f"max_depth must be in 1..{MAX_RESP_DEPTH}, got {max_depth}")
-    config = (
-        ("max_frame_length", max_frame_length),
-        ("max_depth", max_depth),
-        ("copy", copy),
-        ("pool", pool),
-    )
-    return max_len, max_depth, config
+    return _limits_setup(max_frame_length, 1, "max_depth", max_depth, MAX_RESP_DEPTH, copy, pool)
 
 
 def msgpack_setup(
@@ -1260,18 +1258,7 @@ def msgpack_setup(
 ) -> tuple[int, int, Config]:
     """``MessagePackDecoder``'s checked max_frame_length (bounding the whole object) and
     max_depth, and its arguments for ``repr()``."""
-    max_len = check_max_frame_length(max_frame_length, 1)
-    if type(max_depth) is not int:
-        raise TypeError(f"max_depth must be an int, not {type(max_depth).__name__}")
-    if not 1 <= max_depth <= MAX_MSGPACK_DEPTH:
-        raise ValueError(f"max_depth must be in 1..{MAX_MSGPACK_DEPTH}, got {max_depth}")
-    config = (
-        ("max_frame_length", max_frame_length),
-        ("max_depth", max_depth),
-        ("copy", copy),
-        ("pool", pool),
-    )
-    return max_len, max_depth, config
+    return _limits_setup(max_frame_length, 1, "max_depth", max_depth, MAX_MSGPACK_DEPTH, copy, pool)
 
 
 class NetstringEncoding:

@@ -582,14 +582,8 @@ def _msgpack_container(parts: tuple[int, list[bytes]]) -> bytes:
     return bytes([first]) + count + b"".join(items)
 
 
-@st.composite
-def msgpack_configs(draw: st.DrawFn) -> dict[str, Any]:
-    """Keyword arguments for ``MessagePackDecoder``."""
-    return {
-        "max_frame_length": draw(st.integers(1, 200)),
-        "max_depth": draw(st.integers(1, 4)),
-        "copy": draw(st.booleans()),
-    }
+#: keyword arguments for ``MessagePackDecoder`` (the options of ``RespDecoder``)
+msgpack_configs = resp_configs
 
 
 @st.composite
