@@ -242,41 +242,76 @@ cdef inline int _elements(unsigned char kind) noexcept:
     return 0
 
 
-cdef class RespRule(_Kernel):
-    """Redis' RESP2 and RESP3 (_protocols.RespRule, in C): the open aggregates' element counts are a
-    stack of ``max_depth`` entries held by the rule."""
+cdef class _NestedKernel(_Kernel):
+    """A kernel that follows nested values with a stack of ``max_depth`` element counts held by
+    the rule, and, asked again about the same frame after a ``-k`` answer, goes on from the
+    value it stopped in (_protocols._NestedRule, in C)."""
 
     cdef readonly Py_ssize_t max_frame
     cdef readonly Py_ssize_t max_depth
-    cdef int64_t *_counts           # elements still to come in each open aggregate
-    cdef char *_attributes          # whether that aggregate is an attribute
+    cdef int64_t *_counts           # elements still to come in each open value
     cdef bint _partial              # the last answer was -k: where its scan stopped is kept,
     cdef Py_ssize_t _i              #   the value it stopped in,
-    cdef Py_ssize_t _depth          #   and the aggregates open around it
+    cdef Py_ssize_t _depth          #   and the values open around it
 
     def __cinit__(self, *args, **kwargs):
         self._counts = NULL
+
+    def __dealloc__(self):
+        PyMem_Free(self._counts)
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.max_frame}, {self.max_depth})"
+
+    cdef int _stack(self, Py_ssize_t max_frame, Py_ssize_t max_depth, Py_ssize_t most) except -1:
+        """Set up for values nested ``max_depth`` deep (at most ``most``)."""
+        if not 1 <= max_depth <= most:
+            raise ValueError(f"max_depth must be in 1..{most}, got {max_depth}")
+        PyMem_Free(self._counts)
+        self._counts = <int64_t *>PyMem_Malloc(max_depth * sizeof(int64_t))
+        if self._counts == NULL:
+            raise MemoryError()
+        self.max_frame = max_frame
+        self.max_depth = max_depth
+        return 0
+
+    cdef inline Py_ssize_t _start(self, Py_ssize_t *depth) noexcept:
+        """Where this scan starts, and (``depth``) how many values are open there: where the last
+        one stopped, when asked again about its frame, else at the frame's first byte."""
+        cdef bint resuming = self.resume and self._partial
+        self._partial = False
+        depth[0] = self._depth if resuming else 0
+        return self._i if resuming else 0
+
+    cdef inline Py_ssize_t _wait(self, Py_ssize_t i, Py_ssize_t depth,
+                                 Py_ssize_t answer) noexcept:
+        """Answer ``-k``, keeping where the scan stopped: the value that starts at ``i``."""
+        if answer < 0:
+            self._i = i
+            self._depth = depth
+            self._partial = True
+        return answer
+
+
+cdef class RespRule(_NestedKernel):
+    """Redis' RESP2 and RESP3 (_protocols.RespRule, in C); each open aggregate's count comes
+    with whether it is an attribute."""
+
+    cdef char *_attributes          # whether that aggregate is an attribute
+
+    def __cinit__(self, *args, **kwargs):
         self._attributes = NULL
 
     def __init__(self, Py_ssize_t max_frame=P.DEFAULT_RESP_MAX,
                  Py_ssize_t max_depth=P.DEFAULT_RESP_DEPTH):
-        if not 1 <= max_depth <= P.MAX_RESP_DEPTH:
-            raise ValueError(f"max_depth must be in 1..{P.MAX_RESP_DEPTH}, got {max_depth}")
-        PyMem_Free(self._counts)
+        self._stack(max_frame, max_depth, P.MAX_RESP_DEPTH)
         PyMem_Free(self._attributes)
-        self._counts = <int64_t *>PyMem_Malloc(max_depth * sizeof(int64_t))
         self._attributes = <char *>PyMem_Malloc(max_depth)
-        if self._counts == NULL or self._attributes == NULL:
+        if self._attributes == NULL:
             raise MemoryError()
-        self.max_frame = max_frame
-        self.max_depth = max_depth
 
     def __dealloc__(self):
-        PyMem_Free(self._counts)
         PyMem_Free(self._attributes)
-
-    def __repr__(self):
-        return f"RespRule({self.max_frame}, {self.max_depth})"
 
     cdef Py_ssize_t _number(self, const unsigned char *p, Py_ssize_t i, Py_ssize_t avail,
                             int64_t *value) noexcept:
@@ -314,27 +349,14 @@ cdef class RespRule(_Kernel):
             return self._broken(RESP_TOO_LONG, avail, self.max_frame)
         return -(avail + 1)
 
-    cdef inline Py_ssize_t _wait(self, Py_ssize_t i, Py_ssize_t depth,
-                                 Py_ssize_t answer) noexcept:
-        """Answer ``-k``, keeping where the scan stopped: the value that starts at ``i``."""
-        if answer < 0:
-            self._i = i
-            self._depth = depth
-            self._partial = True
-        return answer
-
     cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
                          Py_ssize_t *cut) noexcept:
-        cdef Py_ssize_t i = 0, j, next_i, end
-        cdef Py_ssize_t depth = 0
+        cdef Py_ssize_t i, j, next_i, end
+        cdef Py_ssize_t depth
         cdef int64_t value
         cdef unsigned char kind
         cdef bint cut_short = avail > self.max_frame
-        cdef bint resuming = self.resume and self._partial
-        self._partial = False
-        if resuming:
-            i = self._i
-            depth = self._depth
+        i = self._start(&depth)
         if cut_short:
             avail = self.max_frame
         while True:
@@ -501,36 +523,32 @@ cdef void _unmask_into(char *out, const char *data, Py_ssize_t n, uint32_t key) 
         i += 1
 
 
+cdef bytes _unmasked(object data, uint32_t key):
+    """``data`` XORed with ``key``, as it lies in memory, repeated: a new ``bytes``."""
+    cdef Py_buffer view
+    _get_payload(data, &view)
+    try:
+        out = PyBytes_FromStringAndSize(NULL, view.len)
+        _unmask_into(PyBytes_AS_STRING(out), <const char *>view.buf, view.len, key)
+    finally:
+        PyBuffer_Release(&view)
+    return out
+
+
 cdef object unmasked_payload(WebSocketRule rule, object frame):
     """The payload of the frame ``rule`` told last, unmasked into a new ``bytes``; None when it
     was not masked (_protocols.unmasked_payload, in C)."""
-    cdef Py_buffer view
-    if not rule._has_key:
-        return None
-    PyObject_GetBuffer(frame, &view, PyBUF_ND)
-    try:
-        payload = PyBytes_FromStringAndSize(NULL, view.len)
-        _unmask_into(PyBytes_AS_STRING(payload), <const char *>view.buf, view.len, rule._key)
-    finally:
-        PyBuffer_Release(&view)
-    return payload
+    return _unmasked(frame, rule._key) if rule._has_key else None
 
 
 def unmask(data, key):
     """``data`` XORed with the 4-byte ``key`` repeated (RFC 6455 §5.3), in C."""
-    cdef Py_buffer view
     cdef uint32_t k
     key = bytes(key)
     if len(key) != 4:
         raise ValueError("the key is 4 bytes")
     memcpy(&k, PyBytes_AS_STRING(key), 4)
-    _get_payload(data, &view)
-    try:
-        out = PyBytes_FromStringAndSize(NULL, view.len)
-        _unmask_into(PyBytes_AS_STRING(out), <const char *>view.buf, view.len, k)
-    finally:
-        PyBuffer_Release(&view)
-    return out
+    return _unmasked(data, k)
 
 
 cdef inline int _hex_value(unsigned char byte) noexcept:
@@ -828,60 +846,24 @@ cdef int _msgpack_formats() except -1:
 _msgpack_formats()
 
 
-cdef class MessagePackRule(_Kernel):
-    """MessagePack (_protocols.MessagePackRule, in C): the open arrays' and maps' element
-    counts are a stack of ``max_depth`` entries held by the rule."""
-
-    cdef readonly Py_ssize_t max_frame
-    cdef readonly Py_ssize_t max_depth
-    cdef int64_t *_counts           # elements still to come in each open array or map
-    cdef bint _partial              # the last answer was -k: where its scan stopped is kept,
-    cdef Py_ssize_t _i              #   the object it stopped in,
-    cdef Py_ssize_t _depth          #   and the arrays and maps open around it
-
-    def __cinit__(self, *args, **kwargs):
-        self._counts = NULL
+cdef class MessagePackRule(_NestedKernel):
+    """MessagePack (_protocols.MessagePackRule, in C)."""
 
     def __init__(self, Py_ssize_t max_frame=P.DEFAULT_MSGPACK_MAX,
                  Py_ssize_t max_depth=P.DEFAULT_MSGPACK_DEPTH):
-        if not 1 <= max_depth <= P.MAX_MSGPACK_DEPTH:
-            raise ValueError(f"max_depth must be in 1..{P.MAX_MSGPACK_DEPTH}, got {max_depth}")
-        PyMem_Free(self._counts)
-        self._counts = <int64_t *>PyMem_Malloc(max_depth * sizeof(int64_t))
-        if self._counts == NULL:
-            raise MemoryError()
-        self.max_frame = max_frame
-        self.max_depth = max_depth
-
-    def __dealloc__(self):
-        PyMem_Free(self._counts)
-
-    def __repr__(self):
-        return f"MessagePackRule({self.max_frame}, {self.max_depth})"
-
-    cdef inline Py_ssize_t _wait(self, Py_ssize_t i, Py_ssize_t depth,
-                                 Py_ssize_t answer) noexcept:
-        """Answer ``-k``, keeping where the scan stopped: the object that starts at ``i``."""
-        self._i = i
-        self._depth = depth
-        self._partial = True
-        return answer
+        self._stack(max_frame, max_depth, P.MAX_MSGPACK_DEPTH)
 
     cdef Py_ssize_t scan(self, const unsigned char *p, Py_ssize_t avail,
                          Py_ssize_t *cut) noexcept:
-        cdef Py_ssize_t i = 0, end, k, field, head
-        cdef Py_ssize_t depth = 0
+        cdef Py_ssize_t i, end, k, field, head
+        cdef Py_ssize_t depth
         cdef Py_ssize_t limit = self.max_frame
         cdef int64_t n
         cdef unsigned char byte
         cdef bint cut_short = avail > limit
-        cdef bint resuming = self.resume and self._partial
         if avail == 0:
             return RULE_UNDECIDED
-        self._partial = False
-        if resuming:
-            i = self._i
-            depth = self._depth
+        i = self._start(&depth)
         if cut_short:
             avail = limit
         while True:

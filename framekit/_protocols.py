@@ -465,7 +465,44 @@ _AGGREGATES = {42: 1, 126: 1, 62: 1, 37: 2, 124: 2}  # * ~ > % |: elements per c
 _ATTRIBUTE = 124  # '|': key-value pairs before a value, not a value itself
 
 
-class RespRule:
+class _NestedRule:
+    """A rule that follows nested values (RESP's aggregates, MessagePack's arrays and maps) with
+    a stack of element counts, at most ``max_depth`` deep; asked again about the same frame
+    (``resume``) after a ``-k`` answer, it goes on from the value it stopped in, its stack as it
+    left it."""
+
+    __slots__ = ("_counts", "_i", "_partial", "max_depth", "max_frame", "resume")
+
+    def __init__(self, max_frame: int, max_depth: int) -> None:
+        self.max_frame = max_frame
+        self.max_depth = max_depth
+        self.resume = False
+        self._partial = False  # the last answer was -k: where its scan stopped is kept
+        self._i = 0
+        self._counts: list[int] = []  # elements still to come in each open value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.max_frame}, {self.max_depth})"
+
+    def _start(self) -> int:
+        """Where this scan starts: where the last one stopped, when asked again about its
+        frame, else at the frame's first byte with the stack emptied."""
+        resuming, self._partial = self.resume and self._partial, False
+        if resuming:
+            return self._i
+        self._empty()
+        return 0
+
+    def _empty(self) -> None:
+        self._counts = []
+
+    def _wait(self, i: int, answer: int) -> int:
+        """Answer ``-k``, keeping where the scan stopped: the value that starts at ``i``."""
+        self._i, self._partial = i, True
+        return answer
+
+
+class RespRule(_NestedRule):
     """Redis' RESP2 and RESP3 (SPEC §8): a frame is one top-level value, wire bytes whole.
     Aggregates are followed with a stack of element counts, at most ``max_depth`` deep. A bulk
     string asks for all its bytes at once (``-k``). One that would end past ``max_frame`` is a
@@ -476,21 +513,15 @@ class RespRule:
     (``resume``), it goes on from the value it stopped in, so that a large aggregate costs
     linear time however it arrives."""
 
-    __slots__ = (
-        "_attributes", "_counts", "_i", "_partial", "max_depth", "max_frame", "resume"
-    )  # fmt: skip
+    __slots__ = ("_attributes",)
 
     def __init__(self, max_frame: int = DEFAULT_RESP_MAX, max_depth: int = DEFAULT_RESP_DEPTH):
-        self.max_frame = max_frame
-        self.max_depth = max_depth
-        self.resume = False
-        self._partial = False  # the last answer was -k: where its scan stopped is kept
-        self._i = 0
-        self._counts: list[int] = []
-        self._attributes: list[bool] = []
+        super().__init__(max_frame, max_depth)
+        self._attributes: list[bool] = []  # whether each open aggregate is an attribute
 
-    def __repr__(self) -> str:
-        return f"RespRule({self.max_frame}, {self.max_depth})"
+    def _empty(self) -> None:
+        super()._empty()
+        self._attributes = []
 
     def _number(self, buf: memoryview, i: int, avail: int) -> Optional[tuple[int, int]]:
         """The length or count whose digits start at ``i``, and where its line ends (past the
@@ -519,11 +550,6 @@ class RespRule:
             raise _broken(RESP_TOO_LONG, avail, self.max_frame)
         return -(avail + 1)
 
-    def _wait(self, i: int, counts: list[int], attributes: list[bool], answer: int) -> int:
-        """Answer ``-k``, keeping where the scan stopped: the value that starts at ``i``."""
-        self._i, self._counts, self._attributes, self._partial = i, counts, attributes, True
-        return answer
-
     def __call__(self, buf: memoryview) -> Answer:
         avail = len(buf)
         if not avail:
@@ -533,20 +559,18 @@ class RespRule:
             avail = self.max_frame
             buf = buf[:avail]
         max_depth = self.max_depth
-        resuming, self._partial = self.resume and self._partial, False
-        counts: list[int] = self._counts if resuming else []  # elements to come in each open
-        attributes: list[bool] = self._attributes if resuming else []  # aggregate; attribute?
-        i = self._i if resuming else 0
+        i = self._start()
+        counts, attributes = self._counts, self._attributes
         while True:
             if i == avail:
-                return self._wait(i, counts, attributes, self._more(avail, cut_short))
+                return self._wait(i, self._more(avail, cut_short))
             kind = buf[i]
             if kind in _LINES:
                 j = i + 1
                 while True:
                     chunk = _window(buf, j, 256)
                     if not chunk:
-                        return self._wait(i, counts, attributes, self._more(avail, cut_short))
+                        return self._wait(i, self._more(avail, cut_short))
                     cr, lf = chunk.find(b"\r"), chunk.find(b"\n")
                     if lf >= 0 and (cr < 0 or lf < cr):
                         raise _broken(RESP_NO_CRLF, j + lf)
@@ -555,14 +579,14 @@ class RespRule:
                         break
                     j += len(chunk)
                 if j + 1 == avail:
-                    return self._wait(i, counts, attributes, self._more(avail, cut_short))
+                    return self._wait(i, self._more(avail, cut_short))
                 if buf[j + 1] != _LF:
                     raise _broken(RESP_NO_CRLF, j + 1)
                 i = j + 2
             elif kind in _STRINGS or kind in _AGGREGATES:
                 found = self._number(buf, i + 1, avail)
                 if found is None:
-                    return self._wait(i, counts, attributes, self._more(avail, cut_short))
+                    return self._wait(i, self._more(avail, cut_short))
                 value, i_next = found
                 if value < 0:
                     if value != -1 or kind not in (36, 42):  # '$' and '*' may be null
@@ -575,7 +599,7 @@ class RespRule:
                             raise _broken(RESP_NESTED_TOO_LONG, i, value)
                         return (end, 0, end)
                     if end > avail:
-                        return self._wait(i, counts, attributes, -end)
+                        return self._wait(i, -end)
                     if buf[end - 2] != _CR or buf[end - 1] != _LF:
                         raise _broken(RESP_NO_CRLF, end - 2)
                     i = end
@@ -744,7 +768,7 @@ def _msgpack_format(byte: int) -> tuple[int, int, int, int]:
 MSGPACK_FORMATS = tuple(_msgpack_format(byte) for byte in range(256))
 
 
-class MessagePackRule:
+class MessagePackRule(_NestedRule):
     """MessagePack (msgpack.org's spec): a frame is one top-level object, wire bytes whole.
     Arrays and maps are followed with a stack of element counts, at most ``max_depth`` deep.
     An object's bytes past ``max_frame`` are never read: one that would end there is a frame
@@ -753,25 +777,12 @@ class MessagePackRule:
     limit). Asked again about the same frame (``resume``), it goes on from the object it
     stopped in, so that a large array costs linear time however it arrives."""
 
-    __slots__ = ("_counts", "_i", "_partial", "max_depth", "max_frame", "resume")
+    __slots__ = ()
 
     def __init__(
         self, max_frame: int = DEFAULT_MSGPACK_MAX, max_depth: int = DEFAULT_MSGPACK_DEPTH
     ) -> None:
-        self.max_frame = max_frame
-        self.max_depth = max_depth
-        self.resume = False
-        self._partial = False  # the last answer was -k: where its scan stopped is kept
-        self._i = 0
-        self._counts: list[int] = []
-
-    def __repr__(self) -> str:
-        return f"MessagePackRule({self.max_frame}, {self.max_depth})"
-
-    def _wait(self, i: int, counts: list[int], answer: int) -> int:
-        """Answer ``-k``, keeping where the scan stopped: the object that starts at ``i``."""
-        self._i, self._counts, self._partial = i, counts, True
-        return answer
+        super().__init__(max_frame, max_depth)
 
     def __call__(self, buf: memoryview) -> Answer:
         avail = len(buf)
@@ -781,15 +792,14 @@ class MessagePackRule:
         cut_short = avail > limit
         if cut_short:
             avail = limit
-        resuming, self._partial = self.resume and self._partial, False
-        counts: list[int] = self._counts if resuming else []  # elements to come in each open
-        i = self._i if resuming else 0  # array and map
+        i = self._start()
+        counts = self._counts
         formats = MSGPACK_FORMATS
         while True:
             if i == avail:
                 if cut_short:
                     raise _broken(MSGPACK_TOO_LONG, i, limit)
-                return self._wait(i, counts, -(i + 1))
+                return self._wait(i, -(i + 1))
             byte = buf[i]
             head, field, count, inline = formats[byte]
             if not head:
@@ -802,7 +812,7 @@ class MessagePackRule:
                     return (end + inline, 0, end + inline)  # a number: a frame too long
                 raise _broken(MSGPACK_TOO_LONG, i, limit)
             if end > avail:
-                return self._wait(i, counts, -end)
+                return self._wait(i, -end)
             n = int.from_bytes(buf[i + 1 : i + 1 + field], "big") if field else inline
             if count:
                 i = end
@@ -816,7 +826,7 @@ class MessagePackRule:
                         raise _broken(MSGPACK_NESTED_TOO_LONG, i, end - i)
                     return (end, 0, end)
                 if end > avail:
-                    return self._wait(i, counts, -end)
+                    return self._wait(i, -end)
                 i = end
             # an object ended at i: it completes the arrays and maps it ends
             while counts:
